@@ -1,0 +1,128 @@
+/*
+ * omote configuration: one JSON file read at start-up and on SIGHUP.
+ *
+ * The loader is a pure module (jansson inside, no h2o): it turns the file into a validated
+ * omote_config_t or fills an error record naming the place of the first problem. Every key
+ * is documented in config/README.md; unknown keys are errors so a typo never goes unnoticed.
+ */
+#ifndef OMOTE_CONFIG_H
+#define OMOTE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OMOTE_CONFIG_ERROR_TEXT_MAX 512
+
+/** Where and why a configuration was refused. Only the first error is kept. */
+typedef struct st_omote_config_error_t {
+    /** "FILE:LINE:COLUMN: PATH: message", ready to print; empty when there was no error. */
+    char text[OMOTE_CONFIG_ERROR_TEXT_MAX];
+    /** 1-based line and column of the offending token (0 when the file could not be read at all). */
+    int line;
+    int column;
+    /** JSON path of the offending value, e.g. "listen[1].port"; empty for syntax errors. */
+    char json_path[128];
+} omote_config_error_t;
+
+typedef enum en_omote_log_level_t {
+    OMOTE_LOG_DEBUG = 0,
+    OMOTE_LOG_INFO,
+    OMOTE_LOG_WARN,
+    OMOTE_LOG_ERROR,
+} omote_log_level_t;
+
+/** One public listener. */
+typedef struct st_omote_listen_config_t {
+    char *address; /* numeric IPv4 or IPv6 address, e.g. "0.0.0.0", "::", "127.0.0.1" */
+    uint16_t port;
+    /* both NULL for plain HTTP/1.1 (and h2c-less); both set for HTTPS with HTTP/2 by ALPN */
+    char *tls_certificate_file;
+    char *tls_key_file;
+} omote_listen_config_t;
+
+typedef struct st_omote_config_t {
+    /** the file the configuration was read from (copied), or the name given to the string loader */
+    char *source_name;
+
+    omote_listen_config_t *listen;
+    size_t num_listen;
+
+    struct {
+        char *url;        /* "http://host[:port][/path]" or "https://..." as written */
+        char *scheme;     /* "http" or "https" */
+        char *host;       /* host name or numeric address, without brackets */
+        uint16_t port;    /* explicit or scheme default */
+        char *path;       /* base path, at least "/" */
+        int preserve_host; /* forward the client's Host instead of the origin's */
+        uint64_t io_timeout_ms;        /* connect, send and each read from the origin */
+        uint64_t keepalive_timeout_ms; /* idle origin connections kept this long; 0 disables reuse */
+    } origin;
+
+    struct {
+        uint64_t request_ms;    /* HTTP/1.1: reading a request head, and idle keep-alive between requests */
+        uint64_t http2_idle_ms; /* HTTP/2: idle connection */
+        uint64_t handshake_ms;  /* TLS handshake */
+        uint64_t drain_ms;      /* SIGTERM/SIGINT: time in-flight requests get to finish */
+    } timeouts;
+
+    /** worker threads (event loops); the loader resolves 0 ("auto") to the number of online CPUs */
+    unsigned threads;
+
+    struct {
+        int enabled;
+        char *address;
+        uint16_t port;
+    } admin;
+
+    struct {
+        char *host;      /* NULL when unix_path is set */
+        uint16_t port;
+        char *unix_path; /* NULL for TCP */
+        uint64_t connect_timeout_ms;
+        uint64_t command_timeout_ms;
+        uint64_t reconnect_min_ms; /* first retry delay; doubles up to reconnect_max_ms */
+        uint64_t reconnect_max_ms;
+    } redis;
+
+    struct {
+        size_t header_count;       /* request header fields; above -> 431 */
+        size_t header_bytes;       /* sum of name + value lengths; above -> 431 */
+        size_t header_field_bytes; /* one name + value; above -> 431 */
+        size_t request_body_bytes; /* request entity; above -> 413 */
+        size_t api_body_bytes;     /* body of omote's own JSON API calls; above -> 413 */
+    } limits;
+
+    struct {
+        char *access_path; /* NULL: access log off; "-": standard output; else a file opened for append */
+        char *error_path;  /* "-": standard error (default); else a file opened for append */
+        omote_log_level_t level;
+    } log;
+} omote_config_t;
+
+/**
+ * Reads and validates the file at `path`. On success returns 0 and stores a new configuration
+ * in `*out` (free it with omote_config_free). On failure returns -1, leaves `*out` untouched
+ * and fills `err`.
+ */
+int omote_config_load_file(const char *path, omote_config_t **out, omote_config_error_t *err);
+
+/**
+ * Same as omote_config_load_file for a document held in memory; `name` stands for the file
+ * name in error messages and in `source_name`.
+ */
+int omote_config_load_string(const char *text, size_t len, const char *name, omote_config_t **out, omote_config_error_t *err);
+
+/** Frees a configuration returned by a loader. NULL is allowed. */
+void omote_config_free(omote_config_t *conf);
+
+/**
+ * Compares two configurations and writes into `buf` a comma-separated list of the top-level
+ * settings that differ but only take effect after a restart (listen, threads, admin, redis,
+ * timeouts.request_ms, ...). Returns the number of such settings (0: everything applies live).
+ */
+size_t omote_config_restart_only_changes(const omote_config_t *running, const omote_config_t *loaded, char *buf, size_t bufsz);
+
+/** Parses "debug", "info", "warn" or "error". Returns 0 and sets `*level`, or -1. */
+int omote_config_parse_log_level(const char *name, omote_log_level_t *level);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * The h2o glue: handlers, filters and loggers omote attaches to libh2o paths. Each is thin and
+ * delegates decisions to pure modules; see each source file for its failure policy.
+ */
+#ifndef OMOTE_GLUE_H
+#define OMOTE_GLUE_H
+
+#include "h2o.h"
+#include "omote/worker.h"
+
+/** Pre-proxy handler: enforces header limits, removes spoofable forwarding headers, hands the request to h2o's proxy. */
+void omote_request_register(h2o_pathconf_t *pathconf);
+
+/** Turns errors h2o's proxy raised (not responses from the origin) into short HTML 502/504 pages. */
+void omote_error_page_register(h2o_pathconf_t *pathconf);
+
+/** JSON-lines access log with per-thread buffering. */
+void omote_access_log_register(h2o_pathconf_t *pathconf);
+
+/**
+ * Points the access log at `path` ("-" for standard output, NULL for off), replacing the file
+ * descriptor in place so writers on other threads never see a closed one. Returns 0, or -1
+ * with a message in `err`.
+ */
+int omote_access_log_open(const char *path, char *err, size_t errlen);
+
+/** Writes out what `worker` has buffered. */
+void omote_access_log_flush(omote_worker_t *worker);
+
+/** Prepares the flush timer of `worker` (call on its thread after h2o_context_init). */
+void omote_access_log_init_worker(omote_worker_t *worker);
+
+/** Registers /healthz, /readyz, /metrics and a JSON 404 for everything else. */
+void omote_admin_register(h2o_hostconf_t *hostconf);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * Counters for the admin listener's /metrics, in Prometheus text format.
+ *
+ * Each event-loop thread owns one shard and is its only writer, so the request path takes no
+ * lock and no atomic read-modify-write; the scraper sums the shards with relaxed loads.
+ */
+#ifndef OMOTE_METRICS_H
+#define OMOTE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Upper bounds (seconds) of the origin latency histogram buckets; +Inf is implicit. */
+#define OMOTE_METRICS_LATENCY_BUCKETS 12
+
+typedef enum en_omote_metrics_reject_t {
+    OMOTE_METRICS_REJECT_HEADER_COUNT = 0,
+    OMOTE_METRICS_REJECT_HEADER_BYTES,
+    OMOTE_METRICS_REJECT_HEADER_FIELD,
+    OMOTE_METRICS_REJECT_EMPTY_NAME,
+    OMOTE_METRICS_REJECT_OBS_FOLD,
+    OMOTE_METRICS_REJECT_BODY_TOO_LARGE,
+    OMOTE_METRICS_REJECT_MAX
+} omote_metrics_reject_t;
+
+typedef enum en_omote_metrics_origin_error_t {
+    OMOTE_METRICS_ORIGIN_CONNECT = 0, /* refused, unreachable, reset before a response head */
+    OMOTE_METRICS_ORIGIN_TIMEOUT,     /* no answer within origin.io_timeout_ms */
+    OMOTE_METRICS_ORIGIN_ERROR_MAX
+} omote_metrics_origin_error_t;
+
+typedef struct st_omote_metrics_shard_t {
+    uint64_t requests_by_class[6]; /* index = status / 100; [0] counts anything outside 100..599 */
+    uint64_t origin_latency_buckets[OMOTE_METRICS_LATENCY_BUCKETS + 1];
+    uint64_t origin_latency_sum_us;
+    uint64_t origin_latency_count;
+    uint64_t connections_accepted;
+    uint64_t connections_closed;
+    uint64_t bytes_received;
+    uint64_t bytes_sent;
+    uint64_t rejected[OMOTE_METRICS_REJECT_MAX];
+    uint64_t origin_errors[OMOTE_METRICS_ORIGIN_ERROR_MAX];
+    uint64_t redis_connected; /* 0 or 1 */
+    uint64_t redis_connects;
+    uint64_t redis_errors;
+    uint64_t redis_timeouts;
+} omote_metrics_shard_t;
+
+/** Process-wide values that no shard owns. */
+typedef struct st_omote_metrics_process_t {
+    uint64_t reloads_ok;
+    uint64_t reloads_failed;
+    uint64_t config_generation;
+    double start_time_sec;
+} omote_metrics_process_t;
+
+/** Adds `n` to a counter of the calling thread's own shard. */
+static inline void omote_metrics_add(uint64_t *counter, uint64_t n)
+{
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+/** Sets a gauge of the calling thread's own shard. */
+static inline void omote_metrics_set(uint64_t *gauge, uint64_t v)
+{
+    __atomic_store_n(gauge, v, __ATOMIC_RELAXED);
+}
+
+/** Records one response status. */
+void omote_metrics_count_status(omote_metrics_shard_t *shard, int status);
+
+/** Records the time from handing a request to the origin until its response head arrived. */
+void omote_metrics_observe_origin_latency(omote_metrics_shard_t *shard, uint64_t micros);
+
+/** Upper bound in seconds of bucket `i` (0 <= i < OMOTE_METRICS_LATENCY_BUCKETS). */
+double omote_metrics_latency_bound(size_t i);
+
+/**
+ * Renders the sum of `shards` and the process values in Prometheus text exposition format
+ * (version 0.0.4). Returns a NUL-terminated string the caller frees, and its length in `*len`.
+ */
+char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shards, const omote_metrics_process_t *process,
+                           size_t *len);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * The pre-proxy request handler: checks the request head against the configured limits,
+ * removes forwarding headers a client could spoof, and hands the request to h2o's reverse
+ * proxy with the origin of the generation this thread serves.
+ *
+ * Failure policy: a head over a limit is refused (431) and a malformed one (empty name,
+ * obs-fold) is refused (400) before any byte goes to the origin; both are counted by reason.
+ */
+#include <string.h>
+#include <sys/time.h>
+#include "omote/glue.h"
+#include "omote/log.h"
+#include "omote/proxied.h"
+
+#define MODULE "omote/request"
+
+static const omote_proxied_t *as_proxied(const h2o_req_overrides_t *overrides)
+{
+    const omote_proxied_t *proxied = (const void *)overrides;
+    return proxied != NULL && proxied->magic == OMOTE_PROXIED_MAGIC ? proxied : NULL;
+}
+
+const omote_proxied_t *omote_proxied_of(const h2o_req_t *req)
+{
+    return as_proxied(req->overrides);
+}
+
+static int is_forwarding_header(const h2o_header_t *header)
+{
+    const h2o_iovec_t *name = header->name;
+    if (name == &H2O_TOKEN_VIA->buf || name == &H2O_TOKEN_X_FORWARDED_FOR->buf)
+        return 1;
+    if (h2o_lcstris(name->base, name->len, H2O_STRLIT("forwarded")))
+        return 1;
+    return name->len >= sizeof("x-forwarded-") - 1 && h2o_lcstris(name->base, sizeof("x-forwarded-") - 1, H2O_STRLIT("x-forwarded-"));
+}
+
+/* an obs-fold line (RFC 7230 §3.2.4) reaches us from picohttpparser as a field with no name */
+static int is_obs_fold(const h2o_header_t *header)
+{
+    return header->name->len == 0 && header->value.len != 0;
+}
+
+/* Returns the reason the head is refused, or -1 when it may pass. */
+static int check_head(h2o_req_t *req, const omote_config_t *conf)
+{
+    size_t total = req->method.len + req->input.path.len + req->input.authority.len;
+
+    if (req->headers.size > conf->limits.header_count)
+        return OMOTE_METRICS_REJECT_HEADER_COUNT;
+    for (size_t i = 0; i != req->headers.size; ++i) {
+        const h2o_header_t *h = req->headers.entries + i;
+        if (is_obs_fold(h))
+            return OMOTE_METRICS_REJECT_OBS_FOLD;
+        if (h->name->len == 0)
+            return OMOTE_METRICS_REJECT_EMPTY_NAME;
+        size_t field = h->name->len + h->value.len;
+        if (field > conf->limits.header_field_bytes)
+            return OMOTE_METRICS_REJECT_HEADER_FIELD;
+        total += field;
+    }
+    if (total > conf->limits.header_bytes)
+        return OMOTE_METRICS_REJECT_HEADER_BYTES;
+    if (req->entity.base != NULL && req->entity.len > conf->limits.request_body_bytes)
+        return OMOTE_METRICS_REJECT_BODY_TOO_LARGE;
+    return -1;
+}
+
+static void refuse(h2o_req_t *req, int reason)
+{
+    static const char *why[OMOTE_METRICS_REJECT_MAX] = {
+        "too many header fields", "header section too large", "header field too large",
+        "empty header field name", "obsolete line folding in header section", "request body too large"};
+    int status = 431;
+    const char *phrase = "Request Header Fields Too Large";
+
+    if (reason == OMOTE_METRICS_REJECT_EMPTY_NAME || reason == OMOTE_METRICS_REJECT_OBS_FOLD) {
+        status = 400;
+        phrase = "Bad Request";
+    } else if (reason == OMOTE_METRICS_REJECT_BODY_TOO_LARGE) {
+        status = 413;
+        phrase = "Payload Too Large";
+    }
+    omote_metrics_add(&omote_worker_of(req->conn->ctx)->metrics.rejected[reason], 1);
+    h2o_send_error_generic(req, status, phrase, why[reason], H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+}
+
+/*
+ * Rewrites req->headers in one pass: drops client forwarding headers (h2o's proxy adds its own
+ * X-Forwarded-For/-Proto and Via after this) and joins every Cookie field into one, which
+ * keeps h2o's quadratic cookie merging from ever seeing more than one field.
+ */
+static void clean_headers(h2o_req_t *req)
+{
+    h2o_headers_t kept = {NULL};
+    size_t cookie_fields = 0, cookie_bytes = 0;
+
+    for (size_t i = 0; i != req->headers.size; ++i) {
+        if (req->headers.entries[i].name == &H2O_TOKEN_COOKIE->buf) {
+            ++cookie_fields;
+            cookie_bytes += req->headers.entries[i].value.len + 2;
+        }
+    }
+    h2o_vector_reserve(&req->pool, &kept, req->headers.size);
+
+    char *cookie = cookie_fields > 1 ? h2o_mem_alloc_pool(&req->pool, cookie_bytes) : NULL;
+    size_t cookie_len = 0;
+    for (size_t i = 0; i != req->headers.size; ++i) {
+        h2o_header_t *h = req->headers.entries + i;
+        if (is_forwarding_header(h))
+            continue;
+        if (cookie != NULL && h->name == &H2O_TOKEN_COOKIE->buf) {
+            if (cookie_len != 0) {
+                memcpy(cookie + cookie_len, "; ", 2);
+                cookie_len += 2;
+            }
+            memcpy(cookie + cookie_len, h->value.base, h->value.len);
+            cookie_len += h->value.len;
+            continue;
+        }
+        kept.entries[kept.size++] = *h;
+    }
+    if (cookie != NULL)
+        h2o_add_header(&req->pool, &kept, H2O_TOKEN_COOKIE, NULL, cookie, cookie_len);
+    req->headers = kept;
+}
+
+static void on_proxied_dispose(void *_proxied)
+{
+    omote_proxied_t *proxied = _proxied;
+    omote_origin_link_release(proxied->worker, proxied->link);
+}
+
+static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_link_t *link)
+{
+    const omote_config_t *conf = link->gen->config;
+    h2o_url_t *origin = &link->gen->origin;
+    omote_proxied_t *proxied = h2o_mem_alloc_shared(&req->pool, sizeof(*proxied), on_proxied_dispose);
+
+    *proxied = (omote_proxied_t){{NULL}};
+    proxied->magic = OMOTE_PROXIED_MAGIC;
+    proxied->worker = worker;
+    proxied->link = link;
+    gettimeofday(&proxied->dispatched_at, NULL); /* not the loop's cached clock: upstream time must exclude queueing */
+    omote_origin_link_retain(worker, link);
+
+    proxied->super.client_ctx = &link->client_ctx;
+    if (conf->origin.keepalive_timeout_ms != 0) {
+        proxied->super.socketpool = &link->pool;
+    } else {
+        proxied->super.hostport.host = origin->host;
+        proxied->super.hostport.port = h2o_url_get_port(origin);
+    }
+    /* location_rewrite.match stays NULL: redirects reach the client exactly as the origin sent them */
+
+    const h2o_url_scheme_t *scheme = conf->origin.preserve_host ? req->scheme : origin->scheme;
+    h2o_iovec_t authority = conf->origin.preserve_host ? req->authority : origin->authority;
+    h2o_iovec_t path = h2o_build_destination(req, origin->path.base, origin->path.len, 0);
+    h2o_reprocess_request(req, req->method, scheme, authority, path, &proxied->super, 0);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    omote_worker_t *worker = omote_worker_of(req->conn->ctx);
+    omote_origin_link_t *link = worker->origin;
+    int reason;
+
+    if ((reason = check_head(req, link->gen->config)) != -1) {
+        refuse(req, reason);
+        return 0;
+    }
+    clean_headers(req);
+    hand_to_proxy(req, worker, link);
+    return 0;
+}
+
+void omote_request_register(h2o_pathconf_t *pathconf)
+{
+    h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
+    handler->on_req = on_req;
+}

@@ -1,0 +1,154 @@
+/*
+ * Sums the per-thread metric shards and prints them in Prometheus text format. Shards are
+ * read with relaxed loads while their threads keep writing; a scrape may see one counter a
+ * request ahead of another, which Prometheus tolerates.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "omote/metrics.h"
+
+static const double latency_bounds[OMOTE_METRICS_LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                      0.1,   0.25,   0.5,   1,    2.5,   10};
+
+double omote_metrics_latency_bound(size_t i)
+{
+    return latency_bounds[i];
+}
+
+void omote_metrics_count_status(omote_metrics_shard_t *shard, int status)
+{
+    size_t klass = status >= 100 && status <= 599 ? (size_t)status / 100 : 0;
+    omote_metrics_add(&shard->requests_by_class[klass], 1);
+}
+
+void omote_metrics_observe_origin_latency(omote_metrics_shard_t *shard, uint64_t micros)
+{
+    size_t i;
+    for (i = 0; i != OMOTE_METRICS_LATENCY_BUCKETS; ++i)
+        if ((double)micros <= latency_bounds[i] * 1e6)
+            break;
+    omote_metrics_add(&shard->origin_latency_buckets[i], 1);
+    omote_metrics_add(&shard->origin_latency_sum_us, micros);
+    omote_metrics_add(&shard->origin_latency_count, 1);
+}
+
+struct out_t {
+    char *buf;
+    size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3))) static void emit(struct out_t *out, const char *fmt, ...)
+{
+    for (;;) {
+        va_list args;
+        va_start(args, fmt);
+        int n = vsnprintf(out->buf + out->len, out->cap - out->len, fmt, args);
+        va_end(args);
+        if (n >= 0 && (size_t)n < out->cap - out->len) {
+            out->len += n;
+            return;
+        }
+        out->cap = out->cap * 2 + (n > 0 ? (size_t)n : 0);
+        if ((out->buf = realloc(out->buf, out->cap)) == NULL)
+            abort();
+    }
+}
+
+static uint64_t load(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* sums the counter at `offset` bytes into each shard */
+static uint64_t sum(omote_metrics_shard_t *const *shards, size_t n, size_t offset)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i != n; ++i)
+        total += load((const uint64_t *)((const char *)shards[i] + offset));
+    return total;
+}
+
+#define SUM(field) sum(shards, num_shards, offsetof(omote_metrics_shard_t, field))
+
+static void render_requests(struct out_t *out, omote_metrics_shard_t *const *shards, size_t num_shards)
+{
+    static const char *classes[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    emit(out, "# HELP omote_http_requests_total Responses sent to clients, by status class.\n"
+              "# TYPE omote_http_requests_total counter\n");
+    for (size_t k = 0; k != 6; ++k)
+        emit(out, "omote_http_requests_total{class=\"%s\"} %llu\n", classes[k], (unsigned long long)SUM(requests_by_class[k]));
+}
+
+static void render_latency(struct out_t *out, omote_metrics_shard_t *const *shards, size_t num_shards)
+{
+    emit(out, "# HELP omote_origin_response_seconds Time from sending a request to the origin until its response head.\n"
+              "# TYPE omote_origin_response_seconds histogram\n");
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i != OMOTE_METRICS_LATENCY_BUCKETS; ++i) {
+        cumulative += SUM(origin_latency_buckets[i]);
+        emit(out, "omote_origin_response_seconds_bucket{le=\"%g\"} %llu\n", latency_bounds[i], (unsigned long long)cumulative);
+    }
+    cumulative += SUM(origin_latency_buckets[OMOTE_METRICS_LATENCY_BUCKETS]);
+    emit(out, "omote_origin_response_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+    emit(out, "omote_origin_response_seconds_sum %.6f\n", SUM(origin_latency_sum_us) / 1e6);
+    emit(out, "omote_origin_response_seconds_count %llu\n", (unsigned long long)SUM(origin_latency_count));
+}
+
+static void render_counter(struct out_t *out, const char *name, const char *help, const char *type, uint64_t value)
+{
+    emit(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, (unsigned long long)value);
+}
+
+static void render_rejects(struct out_t *out, omote_metrics_shard_t *const *shards, size_t num_shards)
+{
+    static const char *reasons[OMOTE_METRICS_REJECT_MAX] = {"header_count", "header_bytes", "header_field",
+                                                            "empty_header_name", "obs_fold", "body_too_large"};
+    emit(out, "# HELP omote_requests_rejected_total Requests refused before reaching the origin, by reason.\n"
+              "# TYPE omote_requests_rejected_total counter\n");
+    for (size_t r = 0; r != OMOTE_METRICS_REJECT_MAX; ++r)
+        emit(out, "omote_requests_rejected_total{reason=\"%s\"} %llu\n", reasons[r], (unsigned long long)SUM(rejected[r]));
+    emit(out, "# HELP omote_origin_errors_total Requests the origin did not answer, by kind.\n"
+              "# TYPE omote_origin_errors_total counter\n"
+              "omote_origin_errors_total{kind=\"connect\"} %llu\nomote_origin_errors_total{kind=\"timeout\"} %llu\n",
+         (unsigned long long)SUM(origin_errors[OMOTE_METRICS_ORIGIN_CONNECT]),
+         (unsigned long long)SUM(origin_errors[OMOTE_METRICS_ORIGIN_TIMEOUT]));
+}
+
+char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shards, const omote_metrics_process_t *process,
+                           size_t *len)
+{
+    struct out_t out = {malloc(4096), 0, 4096};
+    if (out.buf == NULL)
+        abort();
+
+    render_requests(&out, shards, num_shards);
+    render_latency(&out, shards, num_shards);
+    uint64_t accepted = SUM(connections_accepted), closed = SUM(connections_closed);
+    render_counter(&out, "omote_connections_open", "Client connections currently open.", "gauge",
+                   accepted >= closed ? accepted - closed : 0);
+    render_counter(&out, "omote_connections_accepted_total", "Client connections accepted.", "counter", accepted);
+    render_counter(&out, "omote_bytes_received_total", "Request bytes received from clients (request line, headers, body).",
+                   "counter", SUM(bytes_received));
+    render_counter(&out, "omote_bytes_sent_total", "Response body bytes sent to clients.", "counter", SUM(bytes_sent));
+    render_rejects(&out, shards, num_shards);
+    render_counter(&out, "omote_redis_connections_up", "Event-loop threads whose Redis connection is established.", "gauge",
+                   SUM(redis_connected));
+    render_counter(&out, "omote_redis_threads", "Event-loop threads that hold a Redis connection.", "gauge", num_shards);
+    render_counter(&out, "omote_redis_connects_total", "Redis connections established.", "counter", SUM(redis_connects));
+    render_counter(&out, "omote_redis_errors_total", "Redis commands or connections that failed.", "counter", SUM(redis_errors));
+    render_counter(&out, "omote_redis_timeouts_total", "Redis commands that exceeded redis.command_timeout_ms.", "counter",
+                   SUM(redis_timeouts));
+    render_counter(&out, "omote_config_reloads_total", "Configuration reloads applied (SIGHUP).", "counter", process->reloads_ok);
+    render_counter(&out, "omote_config_reload_failures_total", "Configuration reloads refused; the running one kept serving.",
+                   "counter", process->reloads_failed);
+    render_counter(&out, "omote_config_generation", "Generation of the configuration in use (1 at start).", "gauge",
+                   process->config_generation);
+    emit(&out, "# HELP omote_start_time_seconds Unix time the process started.\n# TYPE omote_start_time_seconds gauge\n"
+               "omote_start_time_seconds %.3f\n",
+         process->start_time_sec);
+
+    *len = out.len;
+    return out.buf;
+}

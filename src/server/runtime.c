@@ -1,0 +1,541 @@
+/*
+ * The running server: worker threads (one h2o event loop each, with their own listening
+ * sockets), the admin thread, configuration generations, and the main thread's signal loop.
+ *
+ * Reload: the main thread validates the new file, builds a generation and sends it to every
+ * thread as a message. A worker switches new requests to it at once; requests already handed
+ * to the origin finish with the link they started on, which is freed after the last of them.
+ * No socket is closed, so no connection is dropped. Settings h2o fixes per context (listeners,
+ * threads, client timeouts, admin, Redis) are reported as needing a restart and left as they were.
+ *
+ * Shutdown (SIGTERM/SIGINT): every thread closes its listeners, asks h2o to wind connections
+ * down (GOAWAY on HTTP/2, no keep-alive on HTTP/1.1), and leaves its loop once no proxied
+ * request is in flight or timeouts.drain_ms has passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "h2o.h"
+#include "h2o/http1.h"
+#include "h2o/http2.h"
+#include "internal.h"
+#include "omote/glue.h"
+#include "omote/log.h"
+#include "omote/redis.h"
+#include "omote/runtime.h"
+
+#define MODULE "omote/server"
+#define STOP_CHECK_MS 50
+
+omote_runtime_t omote_runtime;
+
+enum { CONTROL_ADOPT, CONTROL_STOP };
+
+struct st_control_message_t {
+    h2o_multithread_message_t super;
+    int kind;
+    omote_generation_t *gen; /* CONTROL_ADOPT: a reference handed to the receiver */
+};
+
+static h2o_globalconf_t proxy_globalconf, admin_globalconf;
+static volatile int threads_running;
+
+/* --- generations ------------------------------------------------------------------------ */
+
+void omote_generation_retain(omote_generation_t *gen)
+{
+    __atomic_add_fetch(&gen->refs, 1, __ATOMIC_RELAXED);
+}
+
+void omote_generation_release(omote_generation_t *gen)
+{
+    if (__atomic_sub_fetch(&gen->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    if (gen->origin_ssl_ctx != NULL)
+        SSL_CTX_free(gen->origin_ssl_ctx);
+    free(gen->origin.host.base);
+    free(gen->origin.path.base);
+    omote_config_free(gen->config);
+    free(gen);
+}
+
+/* Builds a generation owning `conf`, or returns NULL with `err` (and frees nothing). */
+static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, char *err, size_t errlen)
+{
+    h2o_url_t parsed;
+    SSL_CTX *ssl_ctx = NULL;
+
+    if (h2o_url_parse(conf->origin.url, SIZE_MAX, &parsed) != 0) {
+        snprintf(err, errlen, "origin.url: %s cannot be used as an upstream URL", conf->origin.url);
+        return NULL;
+    }
+    if (parsed.scheme == &H2O_URL_SCHEME_HTTPS && (ssl_ctx = omote_tls_create_origin_client(err, errlen)) == NULL)
+        return NULL;
+
+    omote_generation_t *gen = h2o_mem_alloc(sizeof(*gen));
+    *gen = (omote_generation_t){id, conf};
+    h2o_url_copy(NULL, &gen->origin, &parsed);
+    gen->origin_ssl_ctx = ssl_ctx;
+    gen->refs = 1;
+    return gen;
+}
+
+/* --- per-worker origin links ------------------------------------------------------------- */
+
+static omote_origin_link_t *link_create(omote_worker_t *worker, omote_generation_t *gen)
+{
+    omote_origin_link_t *link = h2o_mem_alloc(sizeof(*link));
+    const omote_config_t *conf = gen->config;
+
+    *link = (omote_origin_link_t){gen};
+    omote_generation_retain(gen);
+    h2o_socketpool_init_by_hostport(&link->pool, gen->origin.host, h2o_url_get_port(&gen->origin),
+                                    gen->origin.scheme == &H2O_URL_SCHEME_HTTPS, SIZE_MAX);
+    if (conf->origin.keepalive_timeout_ms != 0)
+        h2o_socketpool_set_timeout(&link->pool, worker->ctx.loop, conf->origin.keepalive_timeout_ms);
+    h2o_timeout_init(worker->ctx.loop, &link->io_timeout, conf->origin.io_timeout_ms);
+    link->client_ctx = (h2o_http1client_ctx_t){worker->ctx.loop, &worker->ctx.receivers.hostinfo_getaddr, &link->io_timeout};
+    link->client_ctx.ssl_ctx = gen->origin_ssl_ctx;
+    return link;
+}
+
+static void link_free(omote_worker_t *worker, omote_origin_link_t *link)
+{
+    h2o_socketpool_dispose(&link->pool);
+    h2o_timeout_dispose(worker->ctx.loop, &link->io_timeout);
+    omote_generation_release(link->gen);
+    free(link);
+}
+
+void omote_origin_link_retain(omote_worker_t *worker, omote_origin_link_t *link)
+{
+    ++link->inflight;
+    ++worker->inflight;
+}
+
+void omote_origin_link_release(omote_worker_t *worker, omote_origin_link_t *link)
+{
+    --worker->inflight;
+    if (--link->inflight == 0 && h2o_linklist_is_linked(&link->retired)) {
+        h2o_linklist_unlink(&link->retired);
+        link_free(worker, link);
+    }
+}
+
+void omote_worker_adopt_generation(omote_worker_t *worker, omote_generation_t *gen)
+{
+    omote_generation_t *old_gen = worker->gen;
+
+    omote_generation_retain(gen);
+    worker->gen = gen;
+    if (old_gen != NULL)
+        omote_generation_release(old_gen);
+    if (worker->is_admin)
+        return;
+
+    omote_origin_link_t *old = worker->origin;
+    worker->origin = link_create(worker, gen);
+    if (old == NULL)
+        return;
+    if (old->inflight == 0) {
+        link_free(worker, old);
+    } else {
+        h2o_linklist_insert(&worker->retired_origins, &old->retired);
+    }
+}
+
+/* --- accepting ------------------------------------------------------------------------- */
+
+static void on_connection_close(void *data)
+{
+    omote_worker_t *worker = data;
+    omote_metrics_add(&worker->metrics.connections_closed, 1);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    h2o_accept_ctx_t *accept_ctx = listener->data;
+    omote_worker_t *worker = omote_worker_of(accept_ctx->ctx);
+
+    if (err != NULL)
+        return;
+    /* a few per wake-up: fair to the connections already open, cheaper than one epoll round each */
+    for (int i = 0; i != 16; ++i) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        omote_metrics_add(&worker->metrics.connections_accepted, 1);
+        sock->on_close.cb = on_connection_close;
+        sock->on_close.data = worker;
+        h2o_accept(accept_ctx, sock);
+    }
+}
+
+/* --- control messages and shutdown ------------------------------------------------------ */
+
+static uint64_t now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void close_listeners(omote_worker_t *worker)
+{
+    for (size_t i = 0; i != worker->num_listeners; ++i) {
+        if (worker->listeners[i] == NULL)
+            continue;
+        h2o_socket_read_stop(worker->listeners[i]);
+        h2o_socket_close(worker->listeners[i]);
+        worker->listeners[i] = NULL;
+    }
+}
+
+static void on_stop_check(h2o_timeout_entry_t *entry)
+{
+    omote_worker_t *worker = H2O_STRUCT_FROM_MEMBER(omote_worker_t, stop_check, entry);
+
+    if (worker->inflight == 0 || now_ms() >= worker->stop_deadline_ms) {
+        if (worker->inflight != 0)
+            omote_log(OMOTE_LOG_WARN, MODULE, "event=drain_timeout thread=%u abandoned=%zu", worker->index, worker->inflight);
+        worker->stopping = 2; /* leave the loop */
+        return;
+    }
+    h2o_timeout_link(worker->ctx.loop, &worker->stop_check_timeout, &worker->stop_check);
+}
+
+static void begin_stop(omote_worker_t *worker)
+{
+    if (worker->stopping)
+        return;
+    worker->stopping = 1;
+    worker->stop_deadline_ms = now_ms() + worker->gen->config->timeouts.drain_ms;
+    close_listeners(worker);
+    h2o_context_request_shutdown(&worker->ctx);
+    h2o_timeout_link(worker->ctx.loop, &worker->stop_check_timeout, &worker->stop_check);
+}
+
+static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    omote_worker_t *worker = H2O_STRUCT_FROM_MEMBER(omote_worker_t, control, receiver);
+
+    while (!h2o_linklist_is_empty(messages)) {
+        struct st_control_message_t *msg = H2O_STRUCT_FROM_MEMBER(struct st_control_message_t, super.link, messages->next);
+        h2o_linklist_unlink(&msg->super.link);
+        if (msg->kind == CONTROL_ADOPT) {
+            omote_worker_adopt_generation(worker, msg->gen);
+            omote_generation_release(msg->gen);
+        } else {
+            begin_stop(worker);
+        }
+        free(msg);
+    }
+}
+
+static void send_control(omote_worker_t *worker, int kind, omote_generation_t *gen)
+{
+    struct st_control_message_t *msg = h2o_mem_alloc(sizeof(*msg));
+    *msg = (struct st_control_message_t){{{NULL}}, kind, gen};
+    if (gen != NULL)
+        omote_generation_retain(gen);
+    h2o_multithread_send_message(&worker->control, &msg->super);
+}
+
+/* --- worker threads --------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    omote_worker_t *worker = arg;
+
+    h2o_context_init(&worker->ctx, worker->loop, worker->is_admin ? &admin_globalconf : &proxy_globalconf);
+    h2o_multithread_register_receiver(worker->ctx.queue, &worker->control, on_control);
+    h2o_timeout_init(worker->loop, &worker->stop_check_timeout, STOP_CHECK_MS);
+    worker->stop_check.cb = on_stop_check;
+    omote_access_log_init_worker(worker);
+    worker->redis = omote_redis_create(worker->loop, worker->gen->config, &worker->metrics);
+    if (!worker->is_admin)
+        worker->origin = link_create(worker, worker->gen);
+
+    for (size_t i = 0; i != worker->num_listeners; ++i) {
+        worker->accept_ctxs[i].ctx = &worker->ctx;
+        worker->accept_ctxs[i].hosts = worker->ctx.globalconf->hosts;
+        worker->listeners[i]->data = &worker->accept_ctxs[i];
+        h2o_socket_read_start(worker->listeners[i], on_accept);
+    }
+
+    while (worker->stopping != 2)
+        h2o_evloop_run(worker->loop, INT32_MAX);
+
+    /* the process is about to exit: write what is buffered, close what talks to others */
+    omote_access_log_flush(worker);
+    omote_redis_free(worker->redis);
+    worker->redis = NULL;
+    __atomic_sub_fetch(&threads_running, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Creates a worker whose listeners wrap the given descriptors (on its own, not yet running, loop). */
+static omote_worker_t *worker_create(unsigned index, int is_admin, const int *fds, size_t num_fds, SSL_CTX **ssl_ctxs,
+                                     omote_generation_t *gen)
+{
+    omote_worker_t *worker = h2o_mem_alloc(sizeof(*worker));
+
+    memset(worker, 0, sizeof(*worker));
+    worker->index = index;
+    worker->is_admin = is_admin;
+    worker->loop = h2o_evloop_create();
+    worker->gen = gen;
+    omote_generation_retain(gen);
+    h2o_linklist_init_anchor(&worker->retired_origins);
+    worker->num_listeners = num_fds;
+    worker->listeners = h2o_mem_alloc(sizeof(*worker->listeners) * (num_fds + 1));
+    worker->accept_ctxs = h2o_mem_alloc(sizeof(*worker->accept_ctxs) * (num_fds + 1));
+    for (size_t i = 0; i != num_fds; ++i) {
+        worker->listeners[i] = h2o_evloop_socket_create(worker->loop, fds[i], H2O_SOCKET_FLAG_DONT_READ);
+        worker->accept_ctxs[i] = (h2o_accept_ctx_t){NULL, NULL, ssl_ctxs != NULL ? ssl_ctxs[i] : NULL};
+    }
+    return worker;
+}
+
+/* --- configuration of h2o -------------------------------------------------------------- */
+
+static void setup_globalconf(h2o_globalconf_t *globalconf, const omote_config_t *conf)
+{
+    h2o_config_init(globalconf);
+    globalconf->server_name = h2o_iovec_init(H2O_STRLIT("omote"));
+    globalconf->max_request_entity_size = conf->limits.request_body_bytes;
+    globalconf->handshake_timeout = conf->timeouts.handshake_ms;
+    globalconf->http1.req_timeout = conf->timeouts.request_ms;
+    globalconf->http1.upgrade_to_http2 = 0;
+    globalconf->http2.idle_timeout = conf->timeouts.http2_idle_ms;
+    globalconf->http2.graceful_shutdown_timeout = conf->timeouts.drain_ms;
+    globalconf->proxy.io_timeout = conf->origin.io_timeout_ms;
+    globalconf->proxy.preserve_x_forwarded_proto = 0;
+    globalconf->proxy.preserve_server_header = 0;
+    globalconf->proxy.emit_x_forwarded_headers = 1;
+    globalconf->proxy.emit_via_header = 1;
+}
+
+static void setup_h2o(const omote_config_t *conf)
+{
+    setup_globalconf(&proxy_globalconf, conf);
+    h2o_hostconf_t *hostconf = h2o_config_register_host(&proxy_globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
+    pathconf->error_log.emit_request_errors = 0; /* they carry query strings; the error page filter logs without */
+    omote_request_register(pathconf);
+    omote_error_page_register(pathconf);
+    omote_access_log_register(pathconf);
+
+    setup_globalconf(&admin_globalconf, conf);
+    hostconf = h2o_config_register_host(&admin_globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    omote_admin_register(hostconf);
+    admin_globalconf.hosts[0]->paths.entries[0].error_log.emit_request_errors = 0;
+}
+
+/* --- start-up ---------------------------------------------------------------------------- */
+
+static int open_error_log(const omote_config_t *conf, char *err, size_t errlen)
+{
+    if (strcmp(conf->log.error_path, "-") != 0) {
+        int fd = open(conf->log.error_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (fd == -1) {
+            snprintf(err, errlen, "cannot open error log %s: %s", conf->log.error_path, strerror(errno));
+            return -1;
+        }
+        dup2(fd, 2); /* libh2o and OpenSSL write to standard error too: keep them in the same file */
+        close(fd);
+    }
+    omote_log_setup(2, conf->log.level);
+    return 0;
+}
+
+/* Opens every public socket for every worker; returns per-worker arrays of fds and TLS contexts. */
+static int open_public_listeners(const omote_config_t *conf, int **fds_by_worker, SSL_CTX ***ssl_by_worker, char *err,
+                                 size_t errlen)
+{
+    for (unsigned w = 0; w != conf->threads; ++w) {
+        fds_by_worker[w] = h2o_mem_alloc(sizeof(int) * conf->num_listen);
+        ssl_by_worker[w] = h2o_mem_alloc(sizeof(SSL_CTX *) * conf->num_listen);
+    }
+    int *fds = h2o_mem_alloc(sizeof(int) * conf->threads);
+    for (size_t l = 0; l != conf->num_listen; ++l) {
+        const omote_listen_config_t *listen = conf->listen + l;
+        SSL_CTX *ssl = NULL;
+        if (listen->tls_certificate_file != NULL && (ssl = omote_tls_create_server(listen, err, errlen)) == NULL) {
+            free(fds);
+            return -1;
+        }
+        if (omote_listen_open(listen->address, listen->port, 1, conf->threads, fds, err, errlen) != 0) {
+            free(fds);
+            return -1;
+        }
+        for (unsigned w = 0; w != conf->threads; ++w) {
+            fds_by_worker[w][l] = fds[w];
+            ssl_by_worker[w][l] = ssl;
+        }
+    }
+    free(fds);
+    return 0;
+}
+
+static void start_thread(omote_worker_t *worker)
+{
+    __atomic_add_fetch(&threads_running, 1, __ATOMIC_RELAXED);
+    h2o_multithread_create_thread(&worker->tid, NULL, worker_main, worker);
+}
+
+int omote_runtime_check(const omote_config_t *conf, char *err, size_t errlen)
+{
+    h2o_url_t parsed;
+
+    if (h2o_url_parse(conf->origin.url, SIZE_MAX, &parsed) != 0) {
+        snprintf(err, errlen, "origin.url: %s cannot be used as an upstream URL", conf->origin.url);
+        return -1;
+    }
+    for (size_t l = 0; l != conf->num_listen; ++l) {
+        if (conf->listen[l].tls_certificate_file == NULL)
+            continue;
+        SSL_CTX *ssl = omote_tls_create_server(conf->listen + l, err, errlen);
+        if (ssl == NULL)
+            return -1;
+        SSL_CTX_free(ssl);
+    }
+    return 0;
+}
+
+/* --- the main thread: signals -------------------------------------------------------- */
+
+static void reload(void)
+{
+    omote_config_t *conf;
+    omote_config_error_t error;
+    char err[OMOTE_CONFIG_ERROR_TEXT_MAX], changed[512];
+
+    if (omote_config_load_file(omote_runtime.config_path, &conf, &error) != 0) {
+        ++omote_runtime.process.reloads_failed;
+        omote_log(OMOTE_LOG_ERROR, MODULE, "event=reload_failed keeping=running error=\"%s\"", error.text);
+        return;
+    }
+    omote_generation_t *gen = generation_create(conf, omote_runtime.current->id + 1, err, sizeof(err));
+    if (gen == NULL) {
+        omote_config_free(conf);
+        ++omote_runtime.process.reloads_failed;
+        omote_log(OMOTE_LOG_ERROR, MODULE, "event=reload_failed keeping=running error=\"%s\"", err);
+        return;
+    }
+    if (omote_config_restart_only_changes(omote_runtime.current->config, conf, changed, sizeof(changed)) != 0)
+        omote_log(OMOTE_LOG_WARN, MODULE, "event=reload_partial needs_restart=\"%s\"", changed);
+    if (omote_access_log_open(conf->log.access_path, err, sizeof(err)) != 0)
+        omote_log(OMOTE_LOG_ERROR, MODULE, "event=access_log_reopen_failed error=\"%s\"", err);
+    omote_log_setup(2, conf->log.level);
+
+    omote_generation_t *old = omote_runtime.current;
+    omote_runtime.current = gen;
+    for (size_t i = 0; i != omote_runtime.num_workers; ++i)
+        send_control(omote_runtime.workers[i], CONTROL_ADOPT, gen);
+    if (omote_runtime.admin != NULL)
+        send_control(omote_runtime.admin, CONTROL_ADOPT, gen);
+    omote_generation_release(old);
+    ++omote_runtime.process.reloads_ok;
+    omote_runtime.process.config_generation = gen->id;
+    omote_log(OMOTE_LOG_INFO, MODULE, "event=reloaded generation=%llu", (unsigned long long)gen->id);
+}
+
+static void stop_all(void)
+{
+    for (size_t i = 0; i != omote_runtime.num_workers; ++i)
+        send_control(omote_runtime.workers[i], CONTROL_STOP, NULL);
+    if (omote_runtime.admin != NULL)
+        send_control(omote_runtime.admin, CONTROL_STOP, NULL);
+}
+
+static int wait_for_signals(const sigset_t *set)
+{
+    int stopping = 0;
+
+    for (;;) {
+        struct timespec tick = {0, 100 * 1000 * 1000};
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (stopping && __atomic_load_n(&threads_running, __ATOMIC_ACQUIRE) == 0)
+            return 0;
+        if (sig == -1)
+            continue;
+        if (sig == SIGHUP && !stopping) {
+            reload();
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            if (stopping) {
+                omote_log(OMOTE_LOG_WARN, MODULE, "event=forced_exit signal=%d", sig);
+                return 1;
+            }
+            omote_log(OMOTE_LOG_INFO, MODULE, "event=stopping signal=%d", sig);
+            stopping = 1;
+            stop_all();
+        }
+    }
+}
+
+static int start_admin(const omote_config_t *conf, omote_generation_t *gen, char *err, size_t errlen)
+{
+    int fd;
+
+    if (!conf->admin.enabled)
+        return 0;
+    if (omote_listen_open(conf->admin.address, conf->admin.port, 0, 1, &fd, err, errlen) != 0)
+        return -1;
+    omote_runtime.admin = worker_create(conf->threads, 1, &fd, 1, NULL, gen);
+    return 0;
+}
+
+int omote_runtime_run(omote_config_t *conf, const char *config_path, const char *version)
+{
+    char err[OMOTE_CONFIG_ERROR_TEXT_MAX];
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask; only the main thread takes signals */
+    signal(SIGPIPE, SIG_IGN);
+
+    omote_runtime.config_path = config_path;
+    omote_runtime.version = version;
+    if (open_error_log(conf, err, sizeof(err)) != 0 || omote_access_log_open(conf->log.access_path, err, sizeof(err)) != 0)
+        goto Error;
+    omote_generation_t *gen = generation_create(conf, 1, err, sizeof(err));
+    if (gen == NULL)
+        goto Error;
+    omote_runtime.current = gen;
+    omote_runtime.process.config_generation = 1;
+    omote_runtime.process.start_time_sec = (double)now_ms() / 1000;
+    setup_h2o(conf);
+
+    int **fds = h2o_mem_alloc(sizeof(*fds) * conf->threads);
+    SSL_CTX ***ssl = h2o_mem_alloc(sizeof(*ssl) * conf->threads);
+    if (open_public_listeners(conf, fds, ssl, err, sizeof(err)) != 0 || start_admin(conf, gen, err, sizeof(err)) != 0)
+        goto Error;
+    omote_runtime.num_workers = conf->threads;
+    omote_runtime.workers = h2o_mem_alloc(sizeof(*omote_runtime.workers) * conf->threads);
+    for (unsigned w = 0; w != conf->threads; ++w)
+        omote_runtime.workers[w] = worker_create(w, 0, fds[w], conf->num_listen, ssl[w], gen);
+    for (unsigned w = 0; w != conf->threads; ++w)
+        start_thread(omote_runtime.workers[w]);
+    if (omote_runtime.admin != NULL)
+        start_thread(omote_runtime.admin);
+
+    omote_log(OMOTE_LOG_INFO, MODULE, "event=started version=%s threads=%u listeners=%zu origin=%s admin=%s:%u", version,
+              conf->threads, conf->num_listen, conf->origin.url, conf->admin.enabled ? conf->admin.address : "off",
+              conf->admin.enabled ? conf->admin.port : 0);
+    int status = wait_for_signals(&set);
+    omote_log(OMOTE_LOG_INFO, MODULE, "event=stopped status=%d", status);
+    return status;
+
+Error:
+    omote_log(OMOTE_LOG_ERROR, MODULE, "event=start_failed error=\"%s\"", err);
+    return 1;
+}
