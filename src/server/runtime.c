@@ -432,7 +432,8 @@ static void reload(void)
         omote_log(OMOTE_LOG_WARN, MODULE, "event=reload_partial needs_restart=\"%s\"", changed);
     if (omote_access_log_open(conf->log.access_path, err, sizeof(err)) != 0)
         omote_log(OMOTE_LOG_ERROR, MODULE, "event=access_log_reopen_failed error=\"%s\"", err);
-    omote_log_setup(2, conf->log.level);
+    if (open_error_log(conf, err, sizeof(err)) != 0)
+        omote_log(OMOTE_LOG_ERROR, MODULE, "event=error_log_reopen_failed error=\"%s\"", err);
 
     omote_generation_t *old = omote_runtime.current;
     omote_runtime.current = gen;
