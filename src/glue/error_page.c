@@ -48,7 +48,8 @@ static void replace_do_send(h2o_ostream_t *_self, h2o_req_t *req, h2o_iovec_t *b
         h2o_ostream_send_next(&self->super, req, NULL, 0, state);
         return;
     }
-    h2o_ostream_send_next(&self->super, req, &self->page, 1, H2O_SEND_STATE_FINAL);
+    int is_head = h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+    h2o_ostream_send_next(&self->super, req, &self->page, is_head ? 0 : 1, H2O_SEND_STATE_FINAL);
 }
 
 static void log_failure(h2o_req_t *req, int status, const char *msg, size_t msglen)
