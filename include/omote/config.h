@@ -54,7 +54,8 @@ typedef struct st_omote_config_t {
         uint16_t port;    /* explicit or scheme default */
         char *path;       /* base path, at least "/" */
         int preserve_host; /* forward the client's Host instead of the origin's */
-        uint64_t io_timeout_ms;        /* connect, send and each read from the origin */
+        uint64_t connect_timeout_ms;   /* establishing a connection (TCP, and TLS for https) */
+        uint64_t io_timeout_ms;        /* sending to the origin, its response head, each read of its body */
         uint64_t keepalive_timeout_ms; /* idle origin connections kept this long; 0 disables reuse */
     } origin;
 

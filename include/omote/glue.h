@@ -8,11 +8,15 @@
 #include "h2o.h"
 #include "omote/worker.h"
 
-/** Pre-proxy handler: enforces header limits, removes spoofable forwarding headers, hands the request to h2o's proxy. */
+/** Request handler: enforces header limits, removes spoofable forwarding headers, sends the request to the origin. */
 void omote_request_register(h2o_pathconf_t *pathconf);
 
-/** Turns errors h2o's proxy raised (not responses from the origin) into short HTML 502/504 pages. */
-void omote_error_page_register(h2o_pathconf_t *pathconf);
+/**
+ * Answers `req` with a short HTML page because the origin did not: 504 when it did not answer in
+ * time, 502 otherwise. Counts the failure and logs `detail` (a constant reason, no request data
+ * beyond the method and the path without query values).
+ */
+void omote_send_origin_error(h2o_req_t *req, int is_timeout, const char *detail);
 
 /** JSON-lines access log with per-thread buffering. */
 void omote_access_log_register(h2o_pathconf_t *pathconf);

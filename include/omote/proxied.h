@@ -1,7 +1,7 @@
 /*
- * What omote attaches to a request it hands to h2o's proxy. It is the request's
- * h2o_req_overrides_t (the only per-request slot libh2o 2.2.5 carries through to the proxy and
- * the logger), extended with omote's own fields.
+ * What omote attaches to a request it sends to the origin. libh2o 2.2.5 has no per-request slot
+ * for a handler's own data; omote parks the record in req->overrides, which only h2o's own proxy
+ * (not used) would read, and tells it from anything else by its magic.
  */
 #ifndef OMOTE_PROXIED_H
 #define OMOTE_PROXIED_H
@@ -16,10 +16,14 @@ typedef struct st_omote_proxied_t {
     uint32_t magic;
     omote_worker_t *worker;
     omote_origin_link_t *link;
-    struct timeval dispatched_at; /* when the request was handed to the proxy */
+    struct timeval dispatched_at; /* when the request was handed to the upstream client */
+    struct timeval response_at;   /* when the origin's response head was parsed (zero: never) */
 } omote_proxied_t;
 
 /** The record of a request omote proxied, or NULL for requests answered before proxying. */
 const omote_proxied_t *omote_proxied_of(const h2o_req_t *req);
+
+/** Records that the origin's response head for `req` has arrived (for upstream time). */
+void omote_proxied_mark_response(h2o_req_t *req);
 
 #endif

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include "h2o.h"
 #include "h2o/http1client.h"
-#include "h2o/socketpool.h"
+#include <sys/socket.h>
 #include "omote/config.h"
 #include "omote/metrics.h"
 
@@ -23,6 +23,8 @@ typedef struct st_omote_generation_t {
     omote_config_t *config;
     h2o_url_t origin; /* parsed config->origin.url */
     SSL_CTX *origin_ssl_ctx; /* client context for an https origin (peer verified), else NULL */
+    struct sockaddr_storage origin_addr; /* resolved when the generation is built (start-up, SIGHUP) */
+    socklen_t origin_addrlen;
     long refs;        /* atomic: the main thread's reference plus one per worker still using it */
 } omote_generation_t;
 
@@ -31,15 +33,15 @@ void omote_generation_retain(omote_generation_t *gen);
 /** Drops a reference; the last one frees the generation. */
 void omote_generation_release(omote_generation_t *gen);
 
+struct st_omote_upstream_t;
+
 /**
- * A worker's connection to the origin under one generation: its own socket pool (so no
- * other thread contends for the pool's lock) and its own I/O timer.
+ * A worker's way to the origin under one generation: its own upstream client, whose pooled
+ * connections never leave this thread.
  */
 typedef struct st_omote_origin_link_t {
     omote_generation_t *gen;
-    h2o_socketpool_t pool;
-    h2o_http1client_ctx_t client_ctx;
-    h2o_timeout_t io_timeout;
+    struct st_omote_upstream_t *upstream;
     size_t inflight;       /* requests dispatched with this link and not yet finished */
     h2o_linklist_t retired; /* in the worker's list once a newer generation took over */
 } omote_origin_link_t;

@@ -57,6 +57,7 @@ struct st_int_field_t {
     }
 
 static const struct st_int_field_t origin_ints[] = {
+    INT_FIELD("connect_timeout_ms", 1, HOUR_MS, 5000, origin.connect_timeout_ms),
     INT_FIELD("io_timeout_ms", 1, HOUR_MS, 30000, origin.io_timeout_ms),
     INT_FIELD("keepalive_timeout_ms", 0, HOUR_MS, 2000, origin.keepalive_timeout_ms),
 };
@@ -89,7 +90,7 @@ static const struct st_int_field_t limit_ints[] = {
 static const char *const top_keys[] = {"listen", "origin", "timeouts", "threads", "admin", "redis", "limits", "log", NULL};
 static const char *const listen_keys[] = {"address", "port", "tls", NULL};
 static const char *const tls_keys[] = {"certificate", "key", NULL};
-static const char *const origin_keys[] = {"url", "preserve_host", "io_timeout_ms", "keepalive_timeout_ms", NULL};
+static const char *const origin_keys[] = {"url", "preserve_host", "connect_timeout_ms", "io_timeout_ms", "keepalive_timeout_ms", NULL};
 static const char *const timeout_keys[] = {"request_ms", "http2_idle_ms", "handshake_ms", "drain_ms", NULL};
 static const char *const admin_keys[] = {"enabled", "address", "port", NULL};
 static const char *const redis_keys[] = {"address",          "connect_timeout_ms", "command_timeout_ms",

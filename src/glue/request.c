@@ -11,6 +11,7 @@
 #include "omote/glue.h"
 #include "omote/log.h"
 #include "omote/proxied.h"
+#include "omote/upstream.h"
 
 #define MODULE "omote/request"
 
@@ -23,6 +24,13 @@ static const omote_proxied_t *as_proxied(const h2o_req_overrides_t *overrides)
 const omote_proxied_t *omote_proxied_of(const h2o_req_t *req)
 {
     return as_proxied(req->overrides);
+}
+
+void omote_proxied_mark_response(h2o_req_t *req)
+{
+    omote_proxied_t *proxied = (omote_proxied_t *)as_proxied(req->overrides);
+    if (proxied != NULL)
+        gettimeofday(&proxied->response_at, NULL);
 }
 
 static int is_forwarding_header(const h2o_header_t *header)
@@ -41,12 +49,27 @@ static int is_obs_fold(const h2o_header_t *header)
     return header->name->len == 0 && header->value.len != 0;
 }
 
+/*
+ * libh2o's HTTP/1.1 parser keeps Host, Content-Length, Transfer-Encoding and Upgrade out of
+ * req->headers; count them back in so the cap means "fields the client sent" on both protocols.
+ */
+static size_t field_count(const h2o_req_t *req)
+{
+    size_t n = req->headers.size;
+    if (req->version < 0x200) {
+        n += req->input.authority.len != 0;
+        n += req->entity.base != NULL;
+        n += req->upgrade.base != NULL;
+    }
+    return n;
+}
+
 /* Returns the reason the head is refused, or -1 when it may pass. */
 static int check_head(h2o_req_t *req, const omote_config_t *conf)
 {
     size_t total = req->method.len + req->input.path.len + req->input.authority.len;
 
-    if (req->headers.size > conf->limits.header_count)
+    if (field_count(req) > conf->limits.header_count)
         return OMOTE_METRICS_REJECT_HEADER_COUNT;
     for (size_t i = 0; i != req->headers.size; ++i) {
         const h2o_header_t *h = req->headers.entries + i;
@@ -143,20 +166,11 @@ static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_l
     proxied->link = link;
     gettimeofday(&proxied->dispatched_at, NULL); /* not the loop's cached clock: upstream time must exclude queueing */
     omote_origin_link_retain(worker, link);
+    req->overrides = &proxied->super;
 
-    proxied->super.client_ctx = &link->client_ctx;
-    if (conf->origin.keepalive_timeout_ms != 0) {
-        proxied->super.socketpool = &link->pool;
-    } else {
-        proxied->super.hostport.host = origin->host;
-        proxied->super.hostport.port = h2o_url_get_port(origin);
-    }
-    /* location_rewrite.match stays NULL: redirects reach the client exactly as the origin sent them */
-
-    const h2o_url_scheme_t *scheme = conf->origin.preserve_host ? req->scheme : origin->scheme;
-    h2o_iovec_t authority = conf->origin.preserve_host ? req->authority : origin->authority;
-    h2o_iovec_t path = h2o_build_destination(req, origin->path.base, origin->path.len, 0);
-    h2o_reprocess_request(req, req->method, scheme, authority, path, &proxied->super, 0);
+    h2o_iovec_t host = conf->origin.preserve_host && req->authority.len != 0 ? req->authority : origin->authority;
+    h2o_iovec_t target = h2o_build_destination(req, origin->path.base, origin->path.len, 0);
+    omote_upstream_proxy(link->upstream, req, host, target);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)

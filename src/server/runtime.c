@@ -28,6 +28,8 @@
 #include "omote/log.h"
 #include "omote/redis.h"
 #include "omote/runtime.h"
+#include "omote/upstream.h"
+#include <netdb.h>
 
 #define MODULE "omote/server"
 #define STOP_CHECK_MS 50
@@ -59,9 +61,34 @@ void omote_generation_release(omote_generation_t *gen)
     if (gen->origin_ssl_ctx != NULL)
         SSL_CTX_free(gen->origin_ssl_ctx);
     free(gen->origin.host.base);
+    free(gen->origin.authority.base);
     free(gen->origin.path.base);
     omote_config_free(gen->config);
     free(gen);
+}
+
+/*
+ * Resolves the origin once per generation, on the main thread: the request path never waits on
+ * DNS, and a name that stops resolving fails a reload instead of every request.
+ */
+static int resolve_origin(const omote_config_t *conf, struct sockaddr_storage *addr, socklen_t *addrlen, char *err, size_t errlen)
+{
+    struct addrinfo hints = {0}, *res;
+    char port[8];
+    int rc;
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%u", conf->origin.port);
+    if ((rc = getaddrinfo(conf->origin.host, port, &hints, &res)) != 0) {
+        snprintf(err, errlen, "origin.url: cannot resolve %s: %s", conf->origin.host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
 }
 
 /* Builds a generation owning `conf`, or returns NULL with `err` (and frees nothing). */
@@ -74,11 +101,17 @@ static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, 
         snprintf(err, errlen, "origin.url: %s cannot be used as an upstream URL", conf->origin.url);
         return NULL;
     }
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    if (resolve_origin(conf, &addr, &addrlen, err, errlen) != 0)
+        return NULL;
     if (parsed.scheme == &H2O_URL_SCHEME_HTTPS && (ssl_ctx = omote_tls_create_origin_client(err, errlen)) == NULL)
         return NULL;
 
     omote_generation_t *gen = h2o_mem_alloc(sizeof(*gen));
     *gen = (omote_generation_t){id, conf};
+    gen->origin_addr = addr;
+    gen->origin_addrlen = addrlen;
     h2o_url_copy(NULL, &gen->origin, &parsed);
     gen->origin_ssl_ctx = ssl_ctx;
     gen->refs = 1;
@@ -90,24 +123,16 @@ static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, 
 static omote_origin_link_t *link_create(omote_worker_t *worker, omote_generation_t *gen)
 {
     omote_origin_link_t *link = h2o_mem_alloc(sizeof(*link));
-    const omote_config_t *conf = gen->config;
 
     *link = (omote_origin_link_t){gen};
     omote_generation_retain(gen);
-    h2o_socketpool_init_by_hostport(&link->pool, gen->origin.host, h2o_url_get_port(&gen->origin),
-                                    gen->origin.scheme == &H2O_URL_SCHEME_HTTPS, SIZE_MAX);
-    if (conf->origin.keepalive_timeout_ms != 0)
-        h2o_socketpool_set_timeout(&link->pool, worker->ctx.loop, conf->origin.keepalive_timeout_ms);
-    h2o_timeout_init(worker->ctx.loop, &link->io_timeout, conf->origin.io_timeout_ms);
-    link->client_ctx = (h2o_http1client_ctx_t){worker->ctx.loop, &worker->ctx.receivers.hostinfo_getaddr, &link->io_timeout};
-    link->client_ctx.ssl_ctx = gen->origin_ssl_ctx;
+    link->upstream = omote_upstream_create(worker->ctx.loop, gen, &worker->metrics);
     return link;
 }
 
 static void link_free(omote_worker_t *worker, omote_origin_link_t *link)
 {
-    h2o_socketpool_dispose(&link->pool);
-    h2o_timeout_dispose(worker->ctx.loop, &link->io_timeout);
+    omote_upstream_free(link->upstream);
     omote_generation_release(link->gen);
     free(link);
 }
@@ -326,9 +351,8 @@ static void setup_h2o(const omote_config_t *conf)
     setup_globalconf(&proxy_globalconf, conf);
     h2o_hostconf_t *hostconf = h2o_config_register_host(&proxy_globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
-    pathconf->error_log.emit_request_errors = 0; /* they carry query strings; the error page filter logs without */
+    pathconf->error_log.emit_request_errors = 0; /* h2o would print query strings; omote logs without them */
     omote_request_register(pathconf);
-    omote_error_page_register(pathconf);
     omote_access_log_register(pathconf);
 
     setup_globalconf(&admin_globalconf, conf);
