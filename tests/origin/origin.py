@@ -20,6 +20,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -230,12 +231,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             while True:
                 line = self._readline()
                 size_s = line.split(b";", 1)[0].strip()
-                try:
-                    size = int(size_s, 16)
-                except ValueError:
+                if not re.fullmatch(rb"[0-9A-Fa-f]{1,15}", size_s):
                     raise BadRequest("bad chunk size")
-                if size < 0:
-                    raise BadRequest("bad chunk size")
+                size = int(size_s, 16)
                 if size == 0:
                     while self._readline() not in (b"\r\n", b"\n"):
                         pass  # trailer fields are read and dropped
@@ -253,7 +251,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             cls = self.headers.get_all("Content-Length") or []
             if cls:
                 vals = {v.strip() for c in cls for v in c.split(",")}
-                if len(vals) != 1 or not next(iter(vals)).isdigit():
+                if len(vals) != 1 or not re.fullmatch(r"[0-9]{1,18}", next(iter(vals))):
                     raise BadRequest("bad Content-Length")
                 left = int(next(iter(vals)))
                 while left:

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Install the Debian (bookworm) packages omote needs, only those missing.
+#
+#   bash scripts/deps.sh build   # compile + run the demo
+#   bash scripts/deps.sh test    # build + everything the tests and benchmarks use
+#
+# apt-get update/install run only when at least one package is not installed.
+# Works as root; otherwise uses sudo.
+set -euo pipefail
+
+BUILD_PKGS=(
+    cmake gcc make pkg-config
+    libh2o-evloop-dev libh2o-dev libjansson-dev libhiredis-dev libssl-dev libpsl-dev
+    python3 redis-server curl openssl
+)
+TEST_PKGS=(
+    "${BUILD_PKGS[@]}"
+    nghttp2-client wrk nginx-light h2o gnuplot-nox python3-h2 procps
+    clang libclang-rt-14-dev
+)
+
+usage() {
+    echo "usage: bash scripts/deps.sh build|test" >&2
+    exit 2
+}
+
+[ $# -eq 1 ] || usage
+case "$1" in
+    build) PKGS=("${BUILD_PKGS[@]}") ;;
+    test) PKGS=("${TEST_PKGS[@]}") ;;
+    -h|--help) usage ;;
+    *) echo "deps.sh: unknown group '$1'" >&2; usage ;;
+esac
+
+installed() {
+    # dpkg -s also succeeds for removed-but-not-purged packages: check Status.
+    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps.sh: all ${#PKGS[@]} '$1' packages are installed"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    echo "deps.sh: not root and sudo is not available; install as root: ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "deps.sh: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+
+still=()
+for p in "${missing[@]}"; do
+    installed "$p" || still+=("$p")
+done
+if [ ${#still[@]} -ne 0 ]; then
+    echo "deps.sh: still missing after install: ${still[*]}" >&2
+    exit 1
+fi
+echo "deps.sh: done"
