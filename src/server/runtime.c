@@ -546,8 +546,13 @@ int omote_runtime_run(omote_config_t *conf, const char *config_path, const char 
         goto Error;
     omote_runtime.num_workers = conf->threads;
     omote_runtime.workers = h2o_mem_alloc(sizeof(*omote_runtime.workers) * conf->threads);
-    for (unsigned w = 0; w != conf->threads; ++w)
+    for (unsigned w = 0; w != conf->threads; ++w) {
         omote_runtime.workers[w] = worker_create(w, 0, fds[w], conf->num_listen, ssl[w], gen);
+        free(fds[w]);
+        free(ssl[w]);
+    }
+    free(fds);
+    free(ssl);
     for (unsigned w = 0; w != conf->threads; ++w)
         start_thread(omote_runtime.workers[w]);
     if (omote_runtime.admin != NULL)
