@@ -60,6 +60,7 @@ struct st_exchange_t {
     size_t decoded; /* bytes at the start of sock->input already free of framing */
     int body_done;
     int is_reading;
+    int is_request_written;
     h2o_iovec_t request[2]; /* head, entity */
     h2o_timeout_entry_t timeout;
     h2o_doublebuffer_t sending;
@@ -92,7 +93,8 @@ static void on_idle_expiry(h2o_timeout_entry_t *entry)
 
 static void return_to_pool(omote_upstream_t *upstream, h2o_socket_t *sock)
 {
-    if (!upstream->keepalive || upstream->num_idle >= MAX_IDLE_CONNECTIONS || sock->input->size != 0) {
+    if (!upstream->keepalive || upstream->num_idle >= MAX_IDLE_CONNECTIONS || sock->input->size != 0 ||
+        h2o_socket_is_writing(sock)) {
         h2o_socket_close(sock);
         return;
     }
@@ -116,9 +118,8 @@ static h2o_socket_t *take_from_pool(omote_upstream_t *upstream)
     h2o_linklist_unlink(&idle->link);
     h2o_timeout_unlink(&idle->expiry);
     --upstream->num_idle;
-    h2o_socket_read_stop(sock);
     free(idle);
-    return sock;
+    return sock; /* still reading: the caller swaps the callback, which costs no epoll_ctl */
 }
 
 /* --- ending an exchange -------------------------------------------------------------- */
@@ -424,6 +425,8 @@ static void on_head_readable(h2o_socket_t *sock, const char *err)
         fail_before_head(ex, 0, "origin closed the connection before responding");
         return;
     }
+    if (!ex->is_request_written)
+        return; /* keep the bytes until the request is out; on_request_written comes back here */
     ex->got_response = 1;
     for (;;) {
         head_len = omote_http1_parse_response(sock->input->bytes, sock->input->size, &res, fields, MAX_RESPONSE_FIELDS);
@@ -483,14 +486,20 @@ static void on_request_written(h2o_socket_t *sock, const char *err)
         fail_before_head(ex, 0, "could not send the request to the origin");
         return;
     }
-    h2o_socket_read_start(sock, on_head_readable);
+    ex->is_request_written = 1;
     if (sock->input->size != 0)
         on_head_readable(sock, NULL);
 }
 
+/*
+ * Reading starts together with writing: for a pooled connection that only swaps the callback (no
+ * epoll_ctl per request), and a connection the origin closed while idle shows up at once.
+ */
 static void send_request(struct st_exchange_t *ex)
 {
     ex->sock->data = ex;
+    ex->is_request_written = 0;
+    h2o_socket_read_start(ex->sock, on_head_readable);
     arm_timer(ex, &ex->upstream->io_timeout, on_head_timeout);
     h2o_socket_write(ex->sock, ex->request, ex->request[1].len != 0 ? 2 : 1, on_request_written);
 }
