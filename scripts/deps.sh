@@ -2,7 +2,9 @@
 # Install the Debian (bookworm) packages omote needs, only those missing.
 #
 #   bash scripts/deps.sh build   # compile + run the demo
-#   bash scripts/deps.sh test    # build + everything the tests and benchmarks use
+#   bash scripts/deps.sh test    # build + everything the tests use (CI)
+#   bash scripts/deps.sh bench   # build + the peers and load tools of bench/run
+#   bash scripts/deps.sh fuzz    # build + clang and its sanitizer runtime for libFuzzer
 #
 # apt-get update/install run only when at least one package is not installed.
 # Works as root; otherwise uses sudo.
@@ -15,12 +17,19 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
     "${BUILD_PKGS[@]}"
-    nghttp2-client wrk nginx-light h2o gnuplot-nox python3-h2 procps
+    nghttp2-client python3-h2 procps
+)
+BENCH_PKGS=(
+    "${BUILD_PKGS[@]}"
+    nghttp2-client wrk nginx-light h2o gnuplot-nox procps
+)
+FUZZ_PKGS=(
+    "${BUILD_PKGS[@]}"
     clang libclang-rt-14-dev
 )
 
 usage() {
-    echo "usage: bash scripts/deps.sh build|test" >&2
+    echo "usage: bash scripts/deps.sh build|test|bench|fuzz" >&2
     exit 2
 }
 
@@ -28,6 +37,8 @@ usage() {
 case "$1" in
     build) PKGS=("${BUILD_PKGS[@]}") ;;
     test) PKGS=("${TEST_PKGS[@]}") ;;
+    bench) PKGS=("${BENCH_PKGS[@]}") ;;
+    fuzz) PKGS=("${FUZZ_PKGS[@]}") ;;
     -h|--help) usage ;;
     *) echo "deps.sh: unknown group '$1'" >&2; usage ;;
 esac

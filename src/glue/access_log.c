@@ -94,8 +94,8 @@ static size_t format_line(h2o_req_t *req, char *line, size_t cap)
     strftime(time, sizeof(time), "%Y-%m-%dT%H:%M:%S", &tm);
 
     char upstream[32] = "null";
-    if (proxied != NULL && req->timestamps.response_start_at.tv_sec != 0 && omote_proxied_of(req)->dispatched_at.tv_sec != 0)
-        snprintf(upstream, sizeof(upstream), "%.3f", millis_between(&proxied->dispatched_at, &req->timestamps.response_start_at));
+    if (proxied != NULL && proxied->response_at.tv_sec != 0)
+        snprintf(upstream, sizeof(upstream), "%.3f", millis_between(&proxied->dispatched_at, &proxied->response_at));
     int n = snprintf(line, cap,
                      "{\"time\":\"%s.%03dZ\",\"method\":\"%s\",\"path\":\"%s\",\"protocol\":\"%s\",\"status\":%d,\"bytes\":%zu,"
                      "\"duration_ms\":%.3f,\"upstream_ms\":%s}\n",
@@ -119,8 +119,8 @@ static void count(omote_worker_t *worker, h2o_req_t *req)
     omote_metrics_count_status(&worker->metrics, req->res.status);
     omote_metrics_add(&worker->metrics.bytes_sent, req->bytes_sent);
     omote_metrics_add(&worker->metrics.bytes_received, received_bytes(req));
-    if (proxied != NULL && req->timestamps.response_start_at.tv_sec != 0 && req->error_logs.size == 0) {
-        double ms = millis_between(&proxied->dispatched_at, &req->timestamps.response_start_at);
+    if (proxied != NULL && proxied->response_at.tv_sec != 0) {
+        double ms = millis_between(&proxied->dispatched_at, &proxied->response_at);
         omote_metrics_observe_origin_latency(&worker->metrics, ms > 0 ? (uint64_t)(ms * 1000) : 0);
     }
 }

@@ -47,11 +47,15 @@ static void send_readiness(struct st_readiness_wait_t *wait)
 {
     h2o_req_t *req = wait->req;
     int ready = wait->redis_up && wait->origin_up;
+    size_t workers_connected = 0;
+    for (size_t i = 0; i != omote_runtime.num_workers; ++i)
+        workers_connected += __atomic_load_n(&omote_runtime.workers[i]->metrics.redis_connected, __ATOMIC_RELAXED);
     char body[512];
     int len = snprintf(body, sizeof(body),
-                       "{\"ready\":%s,\"origin\":{\"up\":%s,\"detail\":\"%s\"},\"redis\":{\"up\":%s,\"detail\":\"%s\"}}\n",
+                       "{\"ready\":%s,\"origin\":{\"up\":%s,\"detail\":\"%s\"},\"redis\":{\"up\":%s,\"detail\":\"%s\","
+                       "\"workers_connected\":%zu,\"workers\":%zu}}\n",
                        ready ? "true" : "false", wait->origin_up ? "true" : "false", wait->origin_detail,
-                       wait->redis_up ? "true" : "false", wait->redis_detail);
+                       wait->redis_up ? "true" : "false", wait->redis_detail, workers_connected, omote_runtime.num_workers);
     omote_send_json(req, ready ? 200 : 503, ready ? "OK" : "Service Unavailable", h2o_iovec_init(body, len));
 }
 

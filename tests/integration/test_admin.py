@@ -3,6 +3,7 @@
 
 import json
 import os
+import signal
 import sys
 import time
 import unittest
@@ -145,6 +146,39 @@ class AdminRedisTest(unittest.TestCase):
         self.assertIs(got[1]["redis"]["up"], True)
         up = H.wait_until(lambda: self.omote.metrics()["omote_redis_connections_up"] >= up_before, 5.0, 0.1)
         self.assertTrue(up, "not every thread reconnected to Redis")
+
+
+class AdminRedisStallTest(unittest.TestCase):
+    """A Redis that accepts commands but does not answer: the command timeout must fire, the
+    connection must be rebuilt, and readiness must come back once Redis answers again."""
+
+    def setUp(self):
+        self.stack = H.Stack(tls=False, name="admin-redis-stall")
+        self.addCleanup(self.stack.close)
+        self.omote = self.stack.omote
+
+    def test_stalled_redis_times_out_and_recovers(self):
+        r, _ = readyz(self.omote)
+        self.assertEqual(r.status, 200, r)
+        timeouts_before = self.omote.metrics().get("omote_redis_timeouts_total", 0)
+
+        # a stopped process keeps its sockets open but answers nothing, as a stalled disk or a long
+        # command would make it (DEBUG SLEEP is disabled by default in Redis 7)
+        os.kill(self.stack.redis.proc.pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, self.stack.redis.proc.pid, signal.SIGCONT)
+        t0 = time.monotonic()
+        r, j = readyz(self.omote)
+        waited = time.monotonic() - t0
+        H.log("readyz during a 2 s Redis stall: %d after %.2f s: %s" % (r.status, waited, r.body.decode().strip()))
+        self.assertEqual(r.status, 503, r)
+        self.assertIs(j["redis"]["up"], False)
+        self.assertEqual(j["redis"]["detail"], "timeout")
+        self.assertLess(waited, 1.5, "readyz waited for Redis beyond the command timeout (250 ms)")
+        os.kill(self.stack.redis.proc.pid, signal.SIGCONT)
+
+        got = H.wait_until(lambda: (lambda rj: rj if rj[0].status == 200 else None)(readyz(self.omote)), 5.0, 0.1)
+        self.assertIsNotNone(got, "readyz did not recover within 5 s after the stall ended")
+        self.assertGreater(self.omote.metrics()["omote_redis_timeouts_total"], timeouts_before)
 
 
 class AdminRedisLateTest(unittest.TestCase):
