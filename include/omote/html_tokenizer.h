@@ -1,0 +1,112 @@
+/*
+ * A streaming HTML tokenizer following the WHATWG tokenization states (HTML Living Standard
+ * §13.2.5), for a rewriter that builds no tree. Pure: no h2o, no allocation per byte.
+ *
+ * Input arrives in chunks of any size. Every token carries the exact input bytes it was made
+ * of (`raw`), so a rewriter can pass bytes through unchanged and cut whole tokens. Character
+ * data is delivered as it arrives and may be split anywhere; a tag, comment or DOCTYPE that
+ * spans chunks is held back in a carry buffer (bounded by `max_carry_bytes`) and delivered
+ * whole, with `raw` pointing into that buffer.
+ *
+ * With no tree builder, the tokenizer itself switches to RCDATA (title, textarea), RAWTEXT
+ * (style, xmp, iframe, noembed, noframes), script data (script) and PLAINTEXT (plaintext) after
+ * the matching start tag, as the tree builder would for HTML content.
+ */
+#ifndef OMOTE_HTML_TOKENIZER_H
+#define OMOTE_HTML_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum en_omote_html_token_kind_t {
+    OMOTE_HTML_CHARACTERS = 0, /* text; `data` == `raw`, or with decode_text the spec's characters: references
+                                  decoded, CR and CRLF made LF, NUL made U+FFFD outside the data state */
+    OMOTE_HTML_START_TAG,
+    OMOTE_HTML_END_TAG,
+    OMOTE_HTML_COMMENT, /* also bogus comments and CDATA sections outside foreign content */
+    OMOTE_HTML_DOCTYPE,
+    OMOTE_HTML_OVERSIZED, /* one part of a construct longer than max_carry_bytes; see `is_last_part` */
+    OMOTE_HTML_DROPPED,   /* bytes the spec consumes without a token: "</>", a tag cut off by the end of input,
+                             the "]]>" closing a CDATA section; delivered only so that `raw` covers the input */
+} omote_html_token_kind_t;
+
+typedef enum en_omote_html_state_t {
+    OMOTE_HTML_STATE_DATA = 0,
+    OMOTE_HTML_STATE_RCDATA,
+    OMOTE_HTML_STATE_RAWTEXT,
+    OMOTE_HTML_STATE_SCRIPT_DATA,
+    OMOTE_HTML_STATE_PLAINTEXT,
+    OMOTE_HTML_STATE_CDATA_SECTION,
+} omote_html_state_t;
+
+typedef struct st_omote_html_str_t {
+    const char *base;
+    size_t len;
+} omote_html_str_t;
+
+typedef struct st_omote_html_attr_t {
+    omote_html_str_t name;  /* ASCII-lowercased */
+    omote_html_str_t value; /* character references decoded */
+    int is_duplicate;       /* a repeated name: the tokenizer keeps it for raw fidelity, a tree would drop it */
+} omote_html_attr_t;
+
+/**
+ * One token. A construct (tag, comment, DOCTYPE, or with decode_text a character reference) whose
+ * bytes would exceed max_carry_bytes is not delivered as itself: its bytes arrive as a run of
+ * OMOTE_HTML_OVERSIZED tokens, the last one with `is_last_part` set, and the tokenizer goes on
+ * from where the construct ends as if it had been delivered (so an oversized `<script ...>` still
+ * switches to script data). A rewriter that fails closed drops the whole run.
+ */
+typedef struct st_omote_html_token_t {
+    omote_html_token_kind_t kind;
+    const char *raw; /* the exact input bytes of this token; valid only during the callback */
+    size_t raw_len;
+    omote_html_str_t name; /* tag name (lowercased) or DOCTYPE name (lowercased); NULL base when missing */
+    omote_html_attr_t *attrs;
+    size_t num_attrs;
+    int self_closing;
+    omote_html_str_t data;                 /* characters or comment text */
+    omote_html_str_t public_id, system_id; /* DOCTYPE; NULL base when missing */
+    int force_quirks;                      /* DOCTYPE */
+    int is_last_part;                      /* OVERSIZED: this part ends the construct */
+} omote_html_token_t;
+
+/** Returns 0 to go on, non-zero to stop feeding (omote_html_tokenizer_feed then returns -1 and the
+ *  tokenizer must not be fed again). */
+typedef int (*omote_html_token_cb)(void *ctx, const omote_html_token_t *token);
+
+typedef struct st_omote_html_options_t {
+    size_t max_carry_bytes; /* bound on a held-back token (default 64 KiB when 0) */
+    size_t max_attrs;       /* attributes reported per tag; more are kept in `raw` only (default 64 when 0) */
+    int decode_text;        /* decode character references in character data (conformance tests); the rewriter leaves it off */
+} omote_html_options_t;
+
+typedef struct st_omote_html_tokenizer_t omote_html_tokenizer_t;
+
+/** Creates a tokenizer in the data state. Free with omote_html_tokenizer_free. */
+omote_html_tokenizer_t *omote_html_tokenizer_create(const omote_html_options_t *options);
+
+/** Frees a tokenizer and its carry buffer. */
+void omote_html_tokenizer_free(omote_html_tokenizer_t *tok);
+
+/** Sets the state and the "appropriate end tag" name (html5lib's initialStates / lastStartTag). */
+void omote_html_tokenizer_set_state(omote_html_tokenizer_t *tok, omote_html_state_t state, const char *last_start_tag);
+
+/**
+ * Tokenizes `len` bytes. With `is_final`, the input ends here: everything held back is flushed
+ * as the spec's EOF rules say. Calls `cb` for each token in order. Returns 0, or -1 if `cb`
+ * asked to stop.
+ */
+int omote_html_tokenizer_feed(omote_html_tokenizer_t *tok, const char *chunk, size_t len, int is_final, omote_html_token_cb cb,
+                              void *ctx);
+
+/**
+ * Bytes currently held back (for metrics and the rewriter's bound checks). At most
+ * max_carry_bytes, except for what may still turn out to be text, which is always carried whole
+ * so that text stays text however the input is chunked: "</" plus at most the appropriate end
+ * tag's name (66 bytes), and with decode_text a character reference in text (a numeric one's
+ * digit run has no bound; decode_text is for conformance tests).
+ */
+size_t omote_html_tokenizer_carried(const omote_html_tokenizer_t *tok);
+
+#endif

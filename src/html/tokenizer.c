@@ -1,0 +1,1706 @@
+/*
+ * Streaming HTML tokenizer: the WHATWG tokenization states (HTML §13.2.5) run over UTF-8 bytes
+ * fed in chunks of any size. It builds no tree; it switches to RCDATA, RAWTEXT, script data and
+ * PLAINTEXT itself after the start tags that make a tree builder do so. Rewriting is rewriter.c's.
+ *
+ * Failure policy: input never makes the tokenizer fail; every input byte is delivered in exactly
+ * one token's `raw`. Only the callback can stop it. Running out of memory aborts.
+ */
+#include "html/internal.h"
+#include "omote/html_tokenizer.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * How bytes become tokens
+ * -----------------------
+ * Every byte consumed so far is either delivered already or pending. Pending bytes are, in input
+ * order, a run of text [tstart, mstart) and then at most one "construct" starting at mstart: a
+ * tag, comment or DOCTYPE, or something that may still turn out to be one ("<", "</ti" in RCDATA,
+ * "]]" in a CDATA section, "&no" with decode_text). Text is delivered lazily: when a construct
+ * becomes a token the text before it goes first; when a construct turns out to be text ("<3",
+ * "</tix") it simply joins the pending text, so a script full of '<' costs no extra tokens.
+ *
+ * At the end of a chunk the pending text is delivered and the construct's bytes are copied into
+ * the carry buffer (`in_carry`); the next chunk then continues the construct from its byte 0 and
+ * the token's `raw` is the carry plus the new bytes. A tag, comment or DOCTYPE that would need
+ * more than max_carry_bytes is delivered in OMOTE_HTML_OVERSIZED parts instead (`os_mode`): the
+ * carry so far, then each chunk's share, then the last part when the construct ends. The state
+ * machine keeps running through it, so the input after it is tokenized exactly as if the
+ * construct had fitted, and the parts together still cover its bytes exactly. A construct longer
+ * than the bound inside one chunk is delivered as a single last part. Constructs that may still
+ * be text are short by construction and always carried whole (see may_be_text).
+ *
+ * The spec preprocesses the input (CR and CRLF become LF). We keep `raw` untouched and apply the
+ * rule where characters are produced: a CR appends LF, and an LF whose previous input byte was a
+ * CR is skipped by the tag, comment and DOCTYPE states.
+ */
+
+enum {
+    /* text states: bytes here are text (the first five are scanned with memchr) */
+    S_DATA,
+    S_RCDATA,
+    S_RAWTEXT,
+    S_SCRIPT,
+    S_PLAINTEXT,
+    S_SCRIPT_ESC_START,
+    S_SCRIPT_ESC_START_DASH,
+    S_SCRIPT_ESC,
+    S_SCRIPT_ESC_DASH,
+    S_SCRIPT_ESC_DASH_DASH,
+    S_SCRIPT_DESC_START,
+    S_SCRIPT_DESC,
+    S_SCRIPT_DESC_DASH,
+    S_SCRIPT_DESC_DASH_DASH,
+    S_SCRIPT_DESC_LT,
+    S_SCRIPT_DESC_END,
+    S_CDATA,
+    /* constructs that may still be text */
+    S_TAG_OPEN,
+    S_END_TAG_OPEN,
+    S_RCDATA_LT,
+    S_RCDATA_END_OPEN,
+    S_RCDATA_END_NAME,
+    S_RAWTEXT_LT,
+    S_RAWTEXT_END_OPEN,
+    S_RAWTEXT_END_NAME,
+    S_SCRIPT_LT,
+    S_SCRIPT_END_OPEN,
+    S_SCRIPT_END_NAME,
+    S_SCRIPT_ESC_LT,
+    S_SCRIPT_ESC_END_OPEN,
+    S_SCRIPT_ESC_END_NAME,
+    S_CDATA_BRACKET,
+    S_CDATA_END,
+    /* tags */
+    S_TAG_NAME,
+    S_BEFORE_ATTR_NAME,
+    S_ATTR_NAME,
+    S_AFTER_ATTR_NAME,
+    S_BEFORE_ATTR_VALUE,
+    S_ATTR_VALUE_DQ,
+    S_ATTR_VALUE_SQ,
+    S_ATTR_VALUE_UQ,
+    S_AFTER_ATTR_VALUE_Q,
+    S_SELF_CLOSING,
+    /* comments */
+    S_MARKUP_DECL,
+    S_BOGUS_COMMENT,
+    S_COMMENT_START,
+    S_COMMENT_START_DASH,
+    S_COMMENT,
+    S_COMMENT_LT,
+    S_COMMENT_LT_BANG,
+    S_COMMENT_LT_BANG_DASH,
+    S_COMMENT_LT_BANG_DASH_DASH,
+    S_COMMENT_END_DASH,
+    S_COMMENT_END,
+    S_COMMENT_END_BANG,
+    /* DOCTYPE */
+    S_DOCTYPE,
+    S_BEFORE_DOCTYPE_NAME,
+    S_DOCTYPE_NAME,
+    S_AFTER_DOCTYPE_NAME,
+    S_AFTER_DOCTYPE_PUBLIC_KW,
+    S_BEFORE_DOCTYPE_PUBLIC_ID,
+    S_DOCTYPE_PUBLIC_ID_DQ,
+    S_DOCTYPE_PUBLIC_ID_SQ,
+    S_AFTER_DOCTYPE_PUBLIC_ID,
+    S_BETWEEN_DOCTYPE_IDS,
+    S_AFTER_DOCTYPE_SYSTEM_KW,
+    S_BEFORE_DOCTYPE_SYSTEM_ID,
+    S_DOCTYPE_SYSTEM_ID_DQ,
+    S_DOCTYPE_SYSTEM_ID_SQ,
+    S_AFTER_DOCTYPE_SYSTEM_ID,
+    S_BOGUS_DOCTYPE,
+    /* character references (in text only with decode_text) */
+    S_CHARREF,
+    S_NAMED_REF,
+    S_NUMERIC_REF,
+    S_HEX_REF_START,
+    S_DEC_REF_START,
+    S_HEX_REF,
+    S_DEC_REF,
+};
+
+struct st_attr_rec_t {
+    size_t name_off, name_len, value_off, value_len;
+    int is_duplicate;
+};
+
+struct st_omote_html_tokenizer_t {
+    omote_html_options_t opts;
+    int state;
+    int content;      /* the text state tags return to: S_DATA, S_RCDATA, S_RAWTEXT, S_SCRIPT, S_PLAINTEXT or S_CDATA */
+    int return_state; /* of a character reference */
+    /* the chunk being fed and the callback */
+    const unsigned char *s;
+    size_t len;
+    omote_html_token_cb cb;
+    void *ctx;
+    int stopped;
+    int prev_cr;     /* the previous chunk ended with CR */
+    int last_raw_cr; /* the last delivered byte was CR (decode_text's CRLF rule across tokens) */
+    /* pending bytes; see the narrative above */
+    size_t tstart, mstart;
+    int in_construct, in_carry, os_mode;
+    char *carry;
+    size_t carry_len, carry_cap;
+    /* the token under construction; its strings live in sb, each field contiguous */
+    omote_html_token_kind_t kind;
+    char *sb;
+    size_t sb_len, sb_cap;
+    int sb_full;
+    size_t *flen; /* length of the field being appended to, NULL to discard */
+    size_t name_off, name_len, data_off, data_len, pub_off, pub_len, sys_off, sys_len;
+    int has_name, has_pub, has_sys, self_closing, force_quirks;
+    struct st_attr_rec_t *attrs;
+    omote_html_attr_t *out_attrs;
+    size_t num_attrs, attrs_cap;
+    int attr_kept; /* the attribute being read is reported (max_attrs not reached) */
+    /* lookahead: markup declaration and PUBLIC/SYSTEM keywords, the "script" of double escapes */
+    char tmp[8];
+    size_t tmp_len;
+    const char *kw;
+    char last_start[64];
+    size_t last_start_len;
+    /* character reference */
+    char ref[OMOTE_HTML_ENTITY_MAX_NAME + 8];
+    size_t ref_len;
+    uint32_t ref_code;
+    char refout[OMOTE_HTML_ENTITY_MAX_NAME + 16];
+    size_t refout_len;
+    char *tbuf; /* decode_text's text data */
+    size_t tbuf_cap;
+};
+
+#define IS_WS(c) ((c) == '\t' || (c) == '\n' || (c) == '\f' || (c) == ' ' || (c) == '\r')
+#define IS_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define IS_ALPHA(c) (IS_UPPER(c) || ((c) >= 'a' && (c) <= 'z'))
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define IS_ALNUM(c) (IS_ALPHA(c) || IS_DIGIT(c))
+#define IS_HEX(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define LOWER(c) (IS_UPPER(c) ? (c) + 0x20 : (c))
+
+/* Byte classes, so that the states holding names, values and comments copy runs of ordinary
+ * bytes at once and stop only where the spec has something to say. */
+enum {
+    K_WS = 1, /* including CR, which the input stream preprocessing makes LF */
+    K_UPPER = 2,
+    K_NUL = 4,
+    K_SLASH = 8,
+    K_GT = 16,
+    K_EQ = 32,
+    K_DQ = 64,
+    K_SQ = 128,
+    K_AMP = 256,
+    K_CRLF = 512,
+    K_LT = 1024,
+    K_DASH = 2048,
+};
+
+#define K_UPPERS(x) [x] = K_UPPER
+static const uint16_t kclass[256] = {
+    [0] = K_NUL,   ['\t'] = K_WS, ['\n'] = K_WS | K_CRLF, ['\f'] = K_WS, ['\r'] = K_WS | K_CRLF, [' '] = K_WS,  ['/'] = K_SLASH,
+    ['>'] = K_GT,  ['='] = K_EQ,  ['"'] = K_DQ,           ['\''] = K_SQ, ['&'] = K_AMP,          ['<'] = K_LT,  ['-'] = K_DASH,
+    K_UPPERS('A'), K_UPPERS('B'), K_UPPERS('C'),          K_UPPERS('D'), K_UPPERS('E'),          K_UPPERS('F'), K_UPPERS('G'),
+    K_UPPERS('H'), K_UPPERS('I'), K_UPPERS('J'),          K_UPPERS('K'), K_UPPERS('L'),          K_UPPERS('M'), K_UPPERS('N'),
+    K_UPPERS('O'), K_UPPERS('P'), K_UPPERS('Q'),          K_UPPERS('R'), K_UPPERS('S'),          K_UPPERS('T'), K_UPPERS('U'),
+    K_UPPERS('V'), K_UPPERS('W'), K_UPPERS('X'),          K_UPPERS('Y'), K_UPPERS('Z'),
+};
+
+static void *xrealloc(void *p, size_t size)
+{
+    if ((p = realloc(p, size)) == NULL) {
+        fprintf(stderr, "omote/html: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+/* ---- scratch buffer: names and values of the token under construction ---- */
+
+static int sb_grow(omote_html_tokenizer_t *tok, size_t need)
+{
+    /* A token reported whole is at most max_carry_bytes of input, and decoding at most triples
+     * it; beyond that the token will be OVERSIZED anyway, so stop storing. */
+    size_t limit = tok->opts.max_carry_bytes * 4 + 256, cap = tok->sb_cap ? tok->sb_cap : 256;
+    while (cap < tok->sb_len + need)
+        cap *= 2;
+    if (cap > limit) {
+        tok->sb_full = 1;
+        return 0;
+    }
+    tok->sb = xrealloc(tok->sb, cap);
+    tok->sb_cap = cap;
+    return 1;
+}
+
+static inline void put(omote_html_tokenizer_t *tok, unsigned char c)
+{
+    if (tok->flen == NULL || (tok->sb_len == tok->sb_cap && !sb_grow(tok, 1)))
+        return;
+    tok->sb[tok->sb_len++] = (char)c;
+    ++*tok->flen;
+}
+
+static inline void put_bytes(omote_html_tokenizer_t *tok, const char *b, size_t n)
+{
+    if (n == 0 || tok->flen == NULL || (tok->sb_len + n > tok->sb_cap && !sb_grow(tok, n)))
+        return;
+    memcpy(tok->sb + tok->sb_len, b, n);
+    tok->sb_len += n;
+    *tok->flen += n;
+}
+
+/* Appends the run of bytes from `p` that have none of the classes in `stop`; returns its end. */
+static inline size_t put_run(omote_html_tokenizer_t *tok, size_t p, unsigned stop)
+{
+    size_t q = p;
+    while (q < tok->len && (kclass[tok->s[q]] & stop) == 0)
+        ++q;
+    put_bytes(tok, (const char *)tok->s + p, q - p);
+    return q;
+}
+
+static inline int prev_is_cr(omote_html_tokenizer_t *tok, size_t p)
+{
+    return p > 0 ? tok->s[p - 1] == '\r' : tok->prev_cr;
+}
+
+/* Appends one byte of a value, comment or identifier with the spec's NUL and newline rules. */
+static inline void put_char(omote_html_tokenizer_t *tok, size_t p, unsigned char c)
+{
+    if (c == '\r')
+        put(tok, '\n');
+    else if (c == '\n' && prev_is_cr(tok, p))
+        return;
+    else if (c == 0)
+        put_bytes(tok, "\xEF\xBF\xBD", 3);
+    else
+        put(tok, c);
+}
+
+static void begin_token(omote_html_tokenizer_t *tok, omote_html_token_kind_t kind)
+{
+    tok->kind = kind;
+    tok->sb_len = 0;
+    tok->sb_full = 0;
+    tok->name_off = tok->name_len = tok->data_off = tok->data_len = 0;
+    tok->pub_off = tok->pub_len = tok->sys_off = tok->sys_len = 0;
+    tok->has_name = tok->has_pub = tok->has_sys = tok->self_closing = tok->force_quirks = 0;
+    tok->num_attrs = 0;
+    tok->flen = NULL;
+    if (kind == OMOTE_HTML_START_TAG || kind == OMOTE_HTML_END_TAG) {
+        tok->has_name = 1;
+        tok->flen = &tok->name_len;
+    } else if (kind == OMOTE_HTML_COMMENT) {
+        tok->flen = &tok->data_len;
+    }
+}
+
+static void begin_attr(omote_html_tokenizer_t *tok)
+{
+    struct st_attr_rec_t *a;
+    if (tok->num_attrs >= tok->opts.max_attrs) {
+        tok->attr_kept = 0;
+        tok->flen = NULL;
+        return;
+    }
+    if (tok->num_attrs == tok->attrs_cap) {
+        tok->attrs_cap = tok->attrs_cap ? tok->attrs_cap * 2 : 8;
+        tok->attrs = xrealloc(tok->attrs, tok->attrs_cap * sizeof(*tok->attrs));
+        tok->out_attrs = xrealloc(tok->out_attrs, tok->attrs_cap * sizeof(*tok->out_attrs));
+    }
+    a = &tok->attrs[tok->num_attrs++];
+    a->name_off = a->value_off = tok->sb_len;
+    a->name_len = a->value_len = 0;
+    a->is_duplicate = 0;
+    tok->attr_kept = 1;
+    tok->flen = &a->name_len;
+}
+
+/* Leaving the attribute name state: the spec drops a repeated name here; we flag it. */
+static void end_attr_name(omote_html_tokenizer_t *tok)
+{
+    struct st_attr_rec_t *a;
+    size_t i;
+    tok->flen = NULL;
+    if (!tok->attr_kept)
+        return;
+    a = &tok->attrs[tok->num_attrs - 1];
+    a->value_off = tok->sb_len;
+    for (i = 0; i + 1 < tok->num_attrs; ++i) {
+        struct st_attr_rec_t *b = &tok->attrs[i];
+        if (!b->is_duplicate && b->name_len == a->name_len &&
+            memcmp(tok->sb + b->name_off, tok->sb + a->name_off, a->name_len) == 0) {
+            a->is_duplicate = 1;
+            break;
+        }
+    }
+}
+
+static void begin_value(omote_html_tokenizer_t *tok)
+{
+    if (!tok->attr_kept) {
+        tok->flen = NULL;
+        return;
+    }
+    tok->attrs[tok->num_attrs - 1].value_off = tok->sb_len;
+    tok->flen = &tok->attrs[tok->num_attrs - 1].value_len;
+}
+
+/* ---- delivering tokens ---- */
+
+static void deliver(omote_html_tokenizer_t *tok, omote_html_token_t *t)
+{
+    if (t->raw_len != 0)
+        tok->last_raw_cr = t->raw[t->raw_len - 1] == '\r';
+    if (tok->cb(tok->ctx, t) != 0)
+        tok->stopped = 1;
+}
+
+static void emit_text(omote_html_tokenizer_t *tok, const char *raw, size_t n)
+{
+    omote_html_token_t t = {.kind = OMOTE_HTML_CHARACTERS};
+    if (n == 0 || tok->stopped)
+        return;
+    t.raw = raw;
+    t.raw_len = n;
+    t.data.base = raw;
+    t.data.len = n;
+    if (tok->opts.decode_text) {
+        int nul_to_fffd = tok->content != S_DATA && tok->content != S_CDATA, prev_cr = tok->last_raw_cr;
+        size_t i, o = 0;
+        if (tok->tbuf_cap < n * 3) {
+            tok->tbuf_cap = n * 3;
+            tok->tbuf = xrealloc(tok->tbuf, tok->tbuf_cap);
+        }
+        for (i = 0; i < n; ++i) {
+            unsigned char c = (unsigned char)raw[i];
+            if (c == '\r') {
+                tok->tbuf[o++] = '\n';
+            } else if (c == '\n' && prev_cr) {
+            } else if (c == 0 && nul_to_fffd) {
+                memcpy(tok->tbuf + o, "\xEF\xBF\xBD", 3);
+                o += 3;
+            } else {
+                tok->tbuf[o++] = (char)c;
+            }
+            prev_cr = c == '\r';
+        }
+        t.data.base = tok->tbuf;
+        t.data.len = o;
+    }
+    deliver(tok, &t);
+}
+
+static void emit_part(omote_html_tokenizer_t *tok, const char *raw, size_t n, int is_last)
+{
+    omote_html_token_t t = {.kind = OMOTE_HTML_OVERSIZED};
+    if ((n == 0 && !is_last) || tok->stopped)
+        return;
+    t.raw = raw;
+    t.raw_len = n;
+    t.is_last_part = is_last;
+    deliver(tok, &t);
+}
+
+/* Delivers the pending text up to `end` (never text held in the carry: there is none). */
+static void flush_text(omote_html_tokenizer_t *tok, size_t end)
+{
+    if (end > tok->tstart)
+        emit_text(tok, (const char *)tok->s + tok->tstart, end - tok->tstart);
+    tok->tstart = end;
+}
+
+static void carry_append(omote_html_tokenizer_t *tok, const unsigned char *b, size_t n)
+{
+    if (n == 0)
+        return;
+    if (tok->carry_len + n > tok->carry_cap) {
+        size_t cap = tok->carry_cap ? tok->carry_cap : 256;
+        while (cap < tok->carry_len + n)
+            cap *= 2;
+        tok->carry = xrealloc(tok->carry, cap);
+        tok->carry_cap = cap;
+    }
+    memcpy(tok->carry + tok->carry_len, b, n);
+    tok->carry_len += n;
+}
+
+static void start_construct(omote_html_tokenizer_t *tok, size_t p)
+{
+    tok->mstart = p;
+    tok->in_construct = 1;
+}
+
+/* The construct turned out to be text ending at `p`: it joins the pending text. */
+static void construct_is_text(omote_html_tokenizer_t *tok, size_t p)
+{
+    if (tok->in_carry) {
+        carry_append(tok, tok->s, p);
+        emit_text(tok, tok->carry, tok->carry_len);
+        tok->carry_len = 0;
+        tok->in_carry = 0;
+        tok->tstart = p;
+    } else if (tok->os_mode) {
+        emit_part(tok, (const char *)tok->s, p, 1);
+        tok->os_mode = 0;
+        tok->tstart = p;
+    }
+    tok->in_construct = 0;
+}
+
+static void build_token(omote_html_tokenizer_t *tok, omote_html_token_t *t)
+{
+    size_t i;
+    t->kind = tok->kind;
+    if (tok->has_name && (tok->kind == OMOTE_HTML_START_TAG || tok->kind == OMOTE_HTML_END_TAG || tok->kind == OMOTE_HTML_DOCTYPE))
+        t->name = (omote_html_str_t){tok->sb + tok->name_off, tok->name_len};
+    switch (tok->kind) {
+    case OMOTE_HTML_START_TAG:
+    case OMOTE_HTML_END_TAG:
+        for (i = 0; i < tok->num_attrs; ++i) {
+            struct st_attr_rec_t *a = &tok->attrs[i];
+            tok->out_attrs[i].name = (omote_html_str_t){tok->sb + a->name_off, a->name_len};
+            tok->out_attrs[i].value = (omote_html_str_t){tok->sb + a->value_off, a->value_len};
+            tok->out_attrs[i].is_duplicate = a->is_duplicate;
+        }
+        t->attrs = tok->out_attrs;
+        t->num_attrs = tok->num_attrs;
+        t->self_closing = tok->self_closing;
+        break;
+    case OMOTE_HTML_COMMENT:
+        t->data = (omote_html_str_t){tok->sb + tok->data_off, tok->data_len};
+        break;
+    case OMOTE_HTML_DOCTYPE:
+        if (tok->has_pub)
+            t->public_id = (omote_html_str_t){tok->sb + tok->pub_off, tok->pub_len};
+        if (tok->has_sys)
+            t->system_id = (omote_html_str_t){tok->sb + tok->sys_off, tok->sys_len};
+        t->force_quirks = tok->force_quirks;
+        break;
+    case OMOTE_HTML_CHARACTERS:
+        t->data = (omote_html_str_t){tok->refout, tok->refout_len};
+        break;
+    default:
+        break;
+    }
+}
+
+/* The construct is a token of `kind` (tok->kind unless DROPPED/CHARACTERS) ending at `p`. */
+static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_token_kind_t kind)
+{
+    omote_html_token_t t = {.kind = OMOTE_HTML_CHARACTERS};
+    const char *raw;
+    size_t n;
+
+    flush_text(tok, tok->mstart);
+    if (tok->in_carry && kind != OMOTE_HTML_CHARACTERS && tok->carry_len + p > tok->opts.max_carry_bytes) {
+        /* too long to be whole, and copying the rest into the carry would overrun its bound */
+        emit_part(tok, tok->carry, tok->carry_len, 0);
+        tok->in_carry = 0;
+        tok->carry_len = 0;
+        tok->os_mode = 1;
+    }
+    if (tok->in_carry) {
+        carry_append(tok, tok->s, p);
+        raw = tok->carry;
+        n = tok->carry_len;
+    } else {
+        raw = (const char *)tok->s + tok->mstart;
+        n = p - tok->mstart;
+    }
+    if (tok->os_mode || (kind != OMOTE_HTML_CHARACTERS && (n > tok->opts.max_carry_bytes || tok->sb_full))) {
+        emit_part(tok, raw, n, 1);
+    } else if (!tok->stopped) {
+        if (kind == OMOTE_HTML_DROPPED || kind == OMOTE_HTML_CHARACTERS)
+            tok->kind = kind;
+        build_token(tok, &t);
+        t.raw = raw;
+        t.raw_len = n;
+        deliver(tok, &t);
+    }
+    tok->in_construct = tok->in_carry = tok->os_mode = tok->sb_full = 0;
+    tok->carry_len = 0;
+    tok->tstart = p;
+}
+
+static int name_is(omote_html_tokenizer_t *tok, const char *name)
+{
+    size_t n = strlen(name);
+    return tok->name_len == n && memcmp(tok->sb + tok->name_off, name, n) == 0;
+}
+
+/* A tag ends at `p`. With no tree builder, the start tags that switch the tokenizer do it here. */
+static void emit_tag(omote_html_tokenizer_t *tok, size_t p)
+{
+    int is_start = tok->kind == OMOTE_HTML_START_TAG;
+    emit_construct(tok, p, tok->kind);
+    tok->content = S_DATA;
+    if (is_start) {
+        tok->last_start_len = tok->name_len < sizeof(tok->last_start) ? tok->name_len : 0;
+        memcpy(tok->last_start, tok->sb + tok->name_off, tok->last_start_len);
+        if (name_is(tok, "title") || name_is(tok, "textarea"))
+            tok->content = S_RCDATA;
+        else if (name_is(tok, "style") || name_is(tok, "xmp") || name_is(tok, "iframe") || name_is(tok, "noembed") ||
+                 name_is(tok, "noframes"))
+            tok->content = S_RAWTEXT;
+        else if (name_is(tok, "script"))
+            tok->content = S_SCRIPT;
+        else if (name_is(tok, "plaintext"))
+            tok->content = S_PLAINTEXT;
+    }
+    tok->state = tok->content;
+}
+
+static void emit_other(omote_html_tokenizer_t *tok, size_t p)
+{
+    emit_construct(tok, p, tok->kind);
+    tok->state = tok->content = S_DATA;
+}
+
+/* ---- text states ---- */
+
+static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
+{
+    const unsigned char *s = tok->s, *hit;
+    size_t q, len = tok->len;
+    int st = tok->state;
+
+    if (st == S_PLAINTEXT)
+        return len;
+    if (tok->opts.decode_text && (st == S_DATA || st == S_RCDATA)) {
+        for (q = p; q < len && s[q] != '<' && s[q] != '&'; ++q)
+            ;
+        hit = q < len ? s + q : NULL;
+    } else {
+        hit = memchr(s + p, '<', len - p);
+    }
+    if (hit == NULL)
+        return len;
+    q = (size_t)(hit - s);
+    start_construct(tok, q);
+    if (*hit == '&') {
+        tok->return_state = st;
+        tok->state = S_CHARREF;
+    } else {
+        tok->state = st == S_DATA ? S_TAG_OPEN : st == S_RCDATA ? S_RCDATA_LT : st == S_RAWTEXT ? S_RAWTEXT_LT : S_SCRIPT_LT;
+    }
+    return q + 1;
+}
+
+/* The "script data escaped" and "double escaped" families: all text, tracked for the end tag. */
+static size_t st_script_escaped(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    switch (tok->state) {
+    case S_SCRIPT_ESC:
+        for (; p < tok->len; ++p) {
+            if (tok->s[p] == '-') {
+                tok->state = S_SCRIPT_ESC_DASH;
+                return p + 1;
+            }
+            if (tok->s[p] == '<') {
+                start_construct(tok, p);
+                tok->state = S_SCRIPT_ESC_LT;
+                return p + 1;
+            }
+        }
+        return p;
+    case S_SCRIPT_ESC_DASH:
+    case S_SCRIPT_ESC_DASH_DASH:
+        if (c == '-') {
+            tok->state = S_SCRIPT_ESC_DASH_DASH;
+        } else if (c == '<') {
+            start_construct(tok, p);
+            tok->state = S_SCRIPT_ESC_LT;
+        } else {
+            tok->state = c == '>' && tok->state == S_SCRIPT_ESC_DASH_DASH ? S_SCRIPT : S_SCRIPT_ESC;
+        }
+        return p + 1;
+    case S_SCRIPT_DESC:
+        for (; p < tok->len; ++p) {
+            if (tok->s[p] == '-') {
+                tok->state = S_SCRIPT_DESC_DASH;
+                return p + 1;
+            }
+            if (tok->s[p] == '<') {
+                tok->state = S_SCRIPT_DESC_LT;
+                return p + 1;
+            }
+        }
+        return p;
+    case S_SCRIPT_DESC_DASH:
+    case S_SCRIPT_DESC_DASH_DASH:
+        if (c == '-')
+            tok->state = S_SCRIPT_DESC_DASH_DASH;
+        else if (c == '<')
+            tok->state = S_SCRIPT_DESC_LT;
+        else
+            tok->state = c == '>' && tok->state == S_SCRIPT_DESC_DASH_DASH ? S_SCRIPT : S_SCRIPT_DESC;
+        return p + 1;
+    case S_SCRIPT_DESC_LT:
+        if (c != '/') {
+            tok->state = S_SCRIPT_DESC;
+            return p;
+        }
+        tok->tmp_len = 0;
+        tok->state = S_SCRIPT_DESC_END;
+        return p + 1;
+    default: /* S_SCRIPT_DESC_START, S_SCRIPT_DESC_END: is the tag name "script"? */
+        if (IS_WS(c) || c == '/' || c == '>') {
+            int is_script = tok->tmp_len == 6 && memcmp(tok->tmp, "script", 6) == 0;
+            if (tok->state == S_SCRIPT_DESC_START)
+                tok->state = is_script ? S_SCRIPT_DESC : S_SCRIPT_ESC;
+            else
+                tok->state = is_script ? S_SCRIPT_ESC : S_SCRIPT_DESC;
+            return p + 1;
+        }
+        if (IS_ALPHA(c)) {
+            if (tok->tmp_len < sizeof(tok->tmp))
+                tok->tmp[tok->tmp_len++] = (char)LOWER(c);
+            return p + 1;
+        }
+        tok->state = tok->state == S_SCRIPT_DESC_START ? S_SCRIPT_ESC : S_SCRIPT_DESC;
+        return p;
+    }
+}
+
+/* RCDATA/RAWTEXT/script data end tag name states: only the appropriate end tag leaves the text. */
+static size_t st_end_tag_name(omote_html_tokenizer_t *tok, size_t p, int c, int fallback)
+{
+    if (IS_ALPHA(c) && tok->name_len < tok->last_start_len) {
+        put(tok, (unsigned char)LOWER(c));
+        return p + 1;
+    }
+    /* a letter past the length of the appropriate name can only make text: say so now, which
+     * also bounds what this construct ever holds back */
+    if (!IS_ALPHA(c) && tok->last_start_len != 0 && tok->name_len == tok->last_start_len &&
+        memcmp(tok->sb + tok->name_off, tok->last_start, tok->name_len) == 0) {
+        if (IS_WS(c)) {
+            tok->state = S_BEFORE_ATTR_NAME;
+            return p + 1;
+        }
+        if (c == '/') {
+            tok->state = S_SELF_CLOSING;
+            return p + 1;
+        }
+        if (c == '>') {
+            emit_tag(tok, p + 1);
+            return p + 1;
+        }
+    }
+    construct_is_text(tok, p);
+    tok->state = fallback;
+    return p;
+}
+
+/* The "<" states of RCDATA, RAWTEXT, script data and script data escaped. */
+static size_t st_text_lt(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    int st = tok->state, text = st == S_SCRIPT_ESC_LT ? S_SCRIPT_ESC : tok->content;
+    if (c == '/') {
+        tok->state = st == S_RCDATA_LT    ? S_RCDATA_END_OPEN
+                     : st == S_RAWTEXT_LT ? S_RAWTEXT_END_OPEN
+                     : st == S_SCRIPT_LT  ? S_SCRIPT_END_OPEN
+                                          : S_SCRIPT_ESC_END_OPEN;
+        return p + 1;
+    }
+    if (st == S_SCRIPT_LT && c == '!') {
+        construct_is_text(tok, p + 1);
+        tok->state = S_SCRIPT_ESC_START;
+        return p + 1;
+    }
+    construct_is_text(tok, p);
+    if (st == S_SCRIPT_ESC_LT && IS_ALPHA(c)) {
+        tok->tmp_len = 0;
+        tok->state = S_SCRIPT_DESC_START;
+    } else {
+        tok->state = text;
+    }
+    return p;
+}
+
+static size_t st_text_end_open(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    int st = tok->state;
+    if (IS_ALPHA(c)) {
+        begin_token(tok, OMOTE_HTML_END_TAG);
+        tok->state = st + 1; /* the matching end tag name state */
+        return p;
+    }
+    construct_is_text(tok, p);
+    tok->state = st == S_SCRIPT_ESC_END_OPEN ? S_SCRIPT_ESC : tok->content;
+    return p;
+}
+
+/* ---- tags ---- */
+
+static size_t st_tag_name(omote_html_tokenizer_t *tok, size_t p)
+{
+    for (; (p = put_run(tok, p, K_WS | K_UPPER | K_NUL | K_SLASH | K_GT)) < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (IS_WS(c)) {
+            tok->state = S_BEFORE_ATTR_NAME;
+            return p + 1;
+        } else if (c == '/') {
+            tok->state = S_SELF_CLOSING;
+            return p + 1;
+        } else if (c == '>') {
+            emit_tag(tok, p + 1);
+            return p + 1;
+        } else if (c == 0) {
+            put_bytes(tok, "\xEF\xBF\xBD", 3);
+        } else {
+            put(tok, (unsigned char)LOWER(c));
+        }
+    }
+    return p;
+}
+
+static size_t st_attr_name(omote_html_tokenizer_t *tok, size_t p)
+{
+    for (; (p = put_run(tok, p, K_WS | K_UPPER | K_NUL | K_SLASH | K_GT | K_EQ)) < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (IS_WS(c) || c == '/' || c == '>') {
+            end_attr_name(tok);
+            tok->state = S_AFTER_ATTR_NAME;
+            return p;
+        } else if (c == '=') {
+            end_attr_name(tok);
+            tok->state = S_BEFORE_ATTR_VALUE;
+            return p + 1;
+        } else if (c == 0) {
+            put_bytes(tok, "\xEF\xBF\xBD", 3);
+        } else {
+            put(tok, (unsigned char)LOWER(c));
+        }
+    }
+    return p;
+}
+
+static size_t begin_charref(omote_html_tokenizer_t *tok, size_t p)
+{
+    tok->return_state = tok->state;
+    tok->state = S_CHARREF;
+    return p + 1;
+}
+
+static size_t st_attr_value_quoted(omote_html_tokenizer_t *tok, size_t p, unsigned char quote)
+{
+    unsigned stop = (quote == '"' ? K_DQ : K_SQ) | K_AMP | K_CRLF | K_NUL;
+    for (; (p = put_run(tok, p, stop)) < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (c == quote) {
+            tok->state = S_AFTER_ATTR_VALUE_Q;
+            return p + 1;
+        }
+        if (c == '&')
+            return begin_charref(tok, p);
+        put_char(tok, p, c);
+    }
+    return p;
+}
+
+static size_t st_attr_value_unquoted(omote_html_tokenizer_t *tok, size_t p)
+{
+    for (; (p = put_run(tok, p, K_WS | K_AMP | K_GT | K_NUL)) < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (IS_WS(c)) {
+            tok->state = S_BEFORE_ATTR_NAME;
+            return p + 1;
+        } else if (c == '&') {
+            return begin_charref(tok, p);
+        } else if (c == '>') {
+            emit_tag(tok, p + 1);
+            return p + 1;
+        } else if (c == 0) {
+            put_bytes(tok, "\xEF\xBF\xBD", 3);
+        } else {
+            put(tok, c);
+        }
+    }
+    return p;
+}
+
+/* Before/after attribute name and value, after a quoted value, self-closing start tag. */
+static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    switch (tok->state) {
+    case S_BEFORE_ATTR_NAME:
+        if (IS_WS(c))
+            return p + 1;
+        if (c == '/' || c == '>') {
+            tok->state = S_AFTER_ATTR_NAME;
+            return p;
+        }
+        begin_attr(tok);
+        tok->state = S_ATTR_NAME;
+        if (c != '=')
+            return p;
+        put(tok, '=');
+        return p + 1;
+    case S_AFTER_ATTR_NAME:
+        if (IS_WS(c))
+            return p + 1;
+        if (c == '/') {
+            tok->state = S_SELF_CLOSING;
+        } else if (c == '=') {
+            tok->state = S_BEFORE_ATTR_VALUE;
+        } else if (c == '>') {
+            emit_tag(tok, p + 1);
+        } else {
+            begin_attr(tok);
+            tok->state = S_ATTR_NAME;
+            return p;
+        }
+        return p + 1;
+    case S_BEFORE_ATTR_VALUE:
+        if (IS_WS(c))
+            return p + 1;
+        begin_value(tok);
+        if (c == '"' || c == '\'') {
+            tok->state = c == '"' ? S_ATTR_VALUE_DQ : S_ATTR_VALUE_SQ;
+            return p + 1;
+        }
+        if (c == '>') {
+            emit_tag(tok, p + 1);
+            return p + 1;
+        }
+        tok->state = S_ATTR_VALUE_UQ;
+        return p;
+    case S_AFTER_ATTR_VALUE_Q:
+    default: /* S_SELF_CLOSING */
+        if (c == '>') {
+            tok->self_closing = tok->state == S_SELF_CLOSING;
+            emit_tag(tok, p + 1);
+            return p + 1;
+        }
+        if (tok->state == S_AFTER_ATTR_VALUE_Q && IS_WS(c)) {
+            tok->state = S_BEFORE_ATTR_NAME;
+            return p + 1;
+        }
+        if (tok->state == S_AFTER_ATTR_VALUE_Q && c == '/') {
+            tok->state = S_SELF_CLOSING;
+            return p + 1;
+        }
+        tok->state = S_BEFORE_ATTR_NAME;
+        return p;
+    }
+}
+
+/* ---- comments ---- */
+
+/* Markup declaration open: match "--" or "DOCTYPE" a byte at a time, so the match may span
+ * chunks. "[CDATA[" needs no case: outside foreign content it is a bogus comment holding
+ * "[CDATA[...", which is what failing every match gives. */
+static size_t st_markup_decl(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    tok->tmp[tok->tmp_len++] = (char)c;
+    if (tok->tmp[0] == '-' && c == '-') {
+        if (tok->tmp_len < 2)
+            return p + 1;
+        begin_token(tok, OMOTE_HTML_COMMENT);
+        tok->state = S_COMMENT_START;
+        return p + 1;
+    }
+    if (tok->tmp[0] != '-' && LOWER(c) == "doctype"[tok->tmp_len - 1]) {
+        if (tok->tmp_len < 7)
+            return p + 1;
+        begin_token(tok, OMOTE_HTML_DOCTYPE);
+        tok->state = S_DOCTYPE;
+        return p + 1;
+    }
+    begin_token(tok, OMOTE_HTML_COMMENT);
+    put_bytes(tok, tok->tmp, tok->tmp_len - 1);
+    tok->state = S_BOGUS_COMMENT;
+    return p;
+}
+
+static size_t st_bogus_comment(omote_html_tokenizer_t *tok, size_t p)
+{
+    for (; (p = put_run(tok, p, K_GT | K_CRLF | K_NUL)) < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (c == '>') {
+            emit_other(tok, p + 1);
+            return p + 1;
+        }
+        put_char(tok, p, c);
+    }
+    return p;
+}
+
+static size_t st_comment_body(omote_html_tokenizer_t *tok, size_t p)
+{
+    for (; (p = put_run(tok, p, K_LT | K_DASH | K_CRLF | K_NUL)) < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (c == '<') {
+            put(tok, '<');
+            tok->state = S_COMMENT_LT;
+            return p + 1;
+        }
+        if (c == '-') {
+            tok->state = S_COMMENT_END_DASH;
+            return p + 1;
+        }
+        put_char(tok, p, c);
+    }
+    return p;
+}
+
+/* The short comment states around the body: start, "<!--" nesting checks, the end dashes. */
+static size_t st_comment_edges(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    switch (tok->state) {
+    case S_COMMENT_START:
+    case S_COMMENT_START_DASH:
+        if (c == '-') {
+            tok->state = tok->state == S_COMMENT_START ? S_COMMENT_START_DASH : S_COMMENT_END;
+            return p + 1;
+        }
+        if (c == '>') {
+            emit_other(tok, p + 1);
+            return p + 1;
+        }
+        if (tok->state == S_COMMENT_START_DASH)
+            put(tok, '-');
+        tok->state = S_COMMENT;
+        return p;
+    case S_COMMENT_LT:
+        if (c == '!') {
+            put(tok, '!');
+            tok->state = S_COMMENT_LT_BANG;
+            return p + 1;
+        }
+        if (c == '<') {
+            put(tok, '<');
+            return p + 1;
+        }
+        tok->state = S_COMMENT;
+        return p;
+    case S_COMMENT_LT_BANG:
+        tok->state = c == '-' ? S_COMMENT_LT_BANG_DASH : S_COMMENT;
+        return c == '-' ? p + 1 : p;
+    case S_COMMENT_LT_BANG_DASH:
+        tok->state = c == '-' ? S_COMMENT_LT_BANG_DASH_DASH : S_COMMENT_END_DASH;
+        return c == '-' ? p + 1 : p;
+    case S_COMMENT_LT_BANG_DASH_DASH:
+        tok->state = S_COMMENT_END; /* "<!--" nested: a parse error only */
+        return p;
+    case S_COMMENT_END_DASH:
+        if (c == '-') {
+            tok->state = S_COMMENT_END;
+            return p + 1;
+        }
+        put(tok, '-');
+        tok->state = S_COMMENT;
+        return p;
+    case S_COMMENT_END:
+        if (c == '>') {
+            emit_other(tok, p + 1);
+            return p + 1;
+        }
+        if (c == '!') {
+            tok->state = S_COMMENT_END_BANG;
+            return p + 1;
+        }
+        if (c == '-') {
+            put(tok, '-');
+            return p + 1;
+        }
+        put_bytes(tok, "--", 2);
+        tok->state = S_COMMENT;
+        return p;
+    default: /* S_COMMENT_END_BANG */
+        if (c == '>') {
+            emit_other(tok, p + 1);
+            return p + 1;
+        }
+        put_bytes(tok, "--!", 3);
+        if (c == '-') {
+            tok->state = S_COMMENT_END_DASH;
+            return p + 1;
+        }
+        tok->state = S_COMMENT;
+        return p;
+    }
+}
+
+/* ---- DOCTYPE ---- */
+
+static size_t doctype_fail(omote_html_tokenizer_t *tok, size_t p, int force_quirks)
+{
+    tok->force_quirks |= force_quirks;
+    tok->state = S_BOGUS_DOCTYPE;
+    return p;
+}
+
+static size_t doctype_end(omote_html_tokenizer_t *tok, size_t p, int force_quirks)
+{
+    tok->force_quirks |= force_quirks;
+    emit_other(tok, p + 1);
+    return p + 1;
+}
+
+static size_t begin_id(omote_html_tokenizer_t *tok, size_t p, int c, int is_public)
+{
+    if (is_public) {
+        tok->has_pub = 1;
+        tok->pub_off = tok->sb_len;
+        tok->flen = &tok->pub_len;
+        tok->state = c == '"' ? S_DOCTYPE_PUBLIC_ID_DQ : S_DOCTYPE_PUBLIC_ID_SQ;
+    } else {
+        tok->has_sys = 1;
+        tok->sys_off = tok->sb_len;
+        tok->flen = &tok->sys_len;
+        tok->state = c == '"' ? S_DOCTYPE_SYSTEM_ID_DQ : S_DOCTYPE_SYSTEM_ID_SQ;
+    }
+    return p + 1;
+}
+
+static size_t st_doctype_name(omote_html_tokenizer_t *tok, size_t p)
+{
+    for (; p < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (IS_WS(c)) {
+            tok->flen = NULL;
+            tok->state = S_AFTER_DOCTYPE_NAME;
+            tok->tmp_len = 0;
+            return p + 1;
+        } else if (c == '>') {
+            return doctype_end(tok, p, 0);
+        } else if (c == 0) {
+            put_bytes(tok, "\xEF\xBF\xBD", 3);
+        } else {
+            put(tok, (unsigned char)LOWER(c));
+        }
+    }
+    return p;
+}
+
+static size_t st_doctype_id(omote_html_tokenizer_t *tok, size_t p)
+{
+    unsigned char quote = tok->state == S_DOCTYPE_PUBLIC_ID_DQ || tok->state == S_DOCTYPE_SYSTEM_ID_DQ ? '"' : '\'';
+    int is_public = tok->state == S_DOCTYPE_PUBLIC_ID_DQ || tok->state == S_DOCTYPE_PUBLIC_ID_SQ;
+    unsigned stop = (quote == '"' ? K_DQ : K_SQ) | K_GT | K_CRLF | K_NUL;
+    for (; (p = put_run(tok, p, stop)) < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (c == quote) {
+            tok->flen = NULL;
+            tok->state = is_public ? S_AFTER_DOCTYPE_PUBLIC_ID : S_AFTER_DOCTYPE_SYSTEM_ID;
+            return p + 1;
+        }
+        if (c == '>')
+            return doctype_end(tok, p, 1);
+        put_char(tok, p, c);
+    }
+    return p;
+}
+
+/* After the DOCTYPE name: "PUBLIC" or "SYSTEM", matched a byte at a time across chunks. A failed
+ * match goes to the bogus DOCTYPE state, which ignores the letters already matched anyway. */
+static size_t st_after_doctype_name(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    if (tok->tmp_len == 0) {
+        if (IS_WS(c))
+            return p + 1;
+        if (c == '>')
+            return doctype_end(tok, p, 0);
+        if (LOWER(c) == 'p')
+            tok->kw = "public";
+        else if (LOWER(c) == 's')
+            tok->kw = "system";
+        else
+            return doctype_fail(tok, p, 1);
+        tok->tmp_len = 1;
+        return p + 1;
+    }
+    if (LOWER(c) != tok->kw[tok->tmp_len])
+        return doctype_fail(tok, p, 1);
+    if (++tok->tmp_len == 6)
+        tok->state = tok->kw[0] == 'p' ? S_AFTER_DOCTYPE_PUBLIC_KW : S_AFTER_DOCTYPE_SYSTEM_KW;
+    return p + 1;
+}
+
+/* The DOCTYPE states around the name and identifiers, each a few lines of the spec. */
+static size_t st_doctype_misc(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    switch (tok->state) {
+    case S_DOCTYPE:
+        tok->state = S_BEFORE_DOCTYPE_NAME;
+        return IS_WS(c) ? p + 1 : p;
+    case S_BEFORE_DOCTYPE_NAME:
+        if (IS_WS(c))
+            return p + 1;
+        if (c == '>')
+            return doctype_end(tok, p, 1);
+        tok->has_name = 1;
+        tok->name_off = tok->sb_len;
+        tok->flen = &tok->name_len;
+        tok->state = S_DOCTYPE_NAME;
+        return p;
+    case S_AFTER_DOCTYPE_PUBLIC_KW:
+    case S_AFTER_DOCTYPE_SYSTEM_KW:
+        /* as the "before identifier" states, except that whitespace moves on: a quote right
+         * after the keyword is only a parse error */
+        if (IS_WS(c)) {
+            tok->state = tok->state == S_AFTER_DOCTYPE_PUBLIC_KW ? S_BEFORE_DOCTYPE_PUBLIC_ID : S_BEFORE_DOCTYPE_SYSTEM_ID;
+            return p + 1;
+        }
+        /* fall through */
+    case S_BEFORE_DOCTYPE_PUBLIC_ID:
+    case S_BEFORE_DOCTYPE_SYSTEM_ID:
+        if (IS_WS(c))
+            return p + 1;
+        if (c == '"' || c == '\'')
+            return begin_id(tok, p, c, tok->state == S_AFTER_DOCTYPE_PUBLIC_KW || tok->state == S_BEFORE_DOCTYPE_PUBLIC_ID);
+        if (c == '>')
+            return doctype_end(tok, p, 1);
+        return doctype_fail(tok, p, 1);
+    case S_AFTER_DOCTYPE_PUBLIC_ID:
+    case S_BETWEEN_DOCTYPE_IDS:
+        if (IS_WS(c)) {
+            tok->state = S_BETWEEN_DOCTYPE_IDS;
+            return p + 1;
+        }
+        if (c == '>')
+            return doctype_end(tok, p, 0);
+        if (c == '"' || c == '\'')
+            return begin_id(tok, p, c, 0);
+        return doctype_fail(tok, p, 1);
+    case S_AFTER_DOCTYPE_SYSTEM_ID:
+        if (IS_WS(c))
+            return p + 1;
+        if (c == '>')
+            return doctype_end(tok, p, 0);
+        return doctype_fail(tok, p, 0);
+    default: /* S_BOGUS_DOCTYPE */
+        for (; p < tok->len; ++p)
+            if (tok->s[p] == '>')
+                return doctype_end(tok, p, 0);
+        return p;
+    }
+}
+
+/* ---- character references ---- */
+
+static const omote_html_entity_t *entity_find(const char *name, size_t len)
+{
+    size_t lo = 0, hi = omote_html_num_entities;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const omote_html_entity_t *e = &omote_html_entities[mid];
+        size_t n = e->name_len < len ? e->name_len : len;
+        int cmp = memcmp(e->name, name, n);
+        if (cmp == 0)
+            cmp = e->name_len < len ? -1 : e->name_len > len;
+        if (cmp == 0)
+            return e;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int in_attr(omote_html_tokenizer_t *tok)
+{
+    return tok->return_state >= S_ATTR_VALUE_DQ && tok->return_state <= S_ATTR_VALUE_UQ;
+}
+
+/* The reference "&" + ref[] ends before `p` and is literal text after all. */
+static size_t ref_literal(omote_html_tokenizer_t *tok, size_t p)
+{
+    if (in_attr(tok)) {
+        put(tok, '&');
+        put_bytes(tok, tok->ref, tok->ref_len);
+    } else {
+        construct_is_text(tok, p);
+    }
+    tok->state = tok->return_state;
+    return p;
+}
+
+/* The reference ends before `p` and stands for refout[]. */
+static size_t ref_decoded(omote_html_tokenizer_t *tok, size_t p)
+{
+    if (in_attr(tok))
+        put_bytes(tok, tok->refout, tok->refout_len);
+    else
+        emit_construct(tok, p, OMOTE_HTML_CHARACTERS);
+    tok->state = tok->return_state;
+    return p;
+}
+
+/*
+ * Named character reference: ref[] holds the run of ASCII alphanumerics after '&' (at most one
+ * more than any name, so the run can stop being held as soon as no name can match); `next` is
+ * the byte after it, -1 at EOF. The spec's longest match is the longest prefix of the run that is
+ * a name, or the whole run plus a following ';'. What is left of the run is literal text, which
+ * the spec would reconsume in the return state to the same effect.
+ */
+static size_t resolve_named(omote_html_tokenizer_t *tok, size_t p, int next)
+{
+    const omote_html_entity_t *e = NULL;
+    size_t k = tok->ref_len;
+    int with_semi = 0, after;
+
+    if (next == ';') {
+        tok->ref[k] = ';';
+        if ((e = entity_find(tok->ref, k + 1)) != NULL)
+            with_semi = 1;
+    }
+    for (; e == NULL && k > 0; --k)
+        if ((e = entity_find(tok->ref, k)) != NULL)
+            break;
+    if (e == NULL)
+        return ref_literal(tok, p);
+    after = k < tok->ref_len ? (unsigned char)tok->ref[k] : next;
+    if (!with_semi && in_attr(tok) && (after == '=' || IS_ALNUM(after)))
+        return ref_literal(tok, p); /* historical: "&not=" and "&notit" in a URL stay as written */
+    memcpy(tok->refout, e->value, e->value_len);
+    memcpy(tok->refout + e->value_len, tok->ref + k, tok->ref_len - k);
+    tok->refout_len = e->value_len + tok->ref_len - k;
+    return ref_decoded(tok, with_semi ? p + 1 : p);
+}
+
+static size_t st_named_ref(omote_html_tokenizer_t *tok, size_t p)
+{
+    for (; p < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        if (!IS_ALNUM(c) || tok->ref_len == OMOTE_HTML_ENTITY_MAX_NAME)
+            return resolve_named(tok, p, c);
+        tok->ref[tok->ref_len++] = (char)c;
+    }
+    return p;
+}
+
+static size_t utf8_encode(char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Numeric character reference end state: the spec's replacements, then UTF-8. */
+static size_t numeric_done(omote_html_tokenizer_t *tok, size_t p)
+{
+    /* windows-1252's meaning of 0x80-0x9F, which legacy pages write as &#128; and so on */
+    static const uint16_t c1[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+                                    0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+                                    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
+    uint32_t cp = tok->ref_code;
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    else if (cp >= 0x80 && cp <= 0x9F)
+        cp = c1[cp - 0x80];
+    tok->refout_len = utf8_encode(tok->refout, cp);
+    return ref_decoded(tok, p);
+}
+
+static size_t st_numeric_digits(omote_html_tokenizer_t *tok, size_t p)
+{
+    int hex = tok->state == S_HEX_REF;
+    for (; p < tok->len; ++p) {
+        unsigned char c = tok->s[p];
+        uint32_t d;
+        if (hex && IS_HEX(c))
+            d = IS_DIGIT(c) ? c - '0' : (LOWER(c) - 'a' + 10);
+        else if (!hex && IS_DIGIT(c))
+            d = c - '0';
+        else
+            return numeric_done(tok, c == ';' ? p + 1 : p);
+        tok->ref_code = tok->ref_code * (hex ? 16 : 10) + d;
+        if (tok->ref_code > 0x10FFFF)
+            tok->ref_code = 0x110000; /* stays out of range however many digits follow */
+    }
+    return p;
+}
+
+static size_t st_charref_start(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    switch (tok->state) {
+    case S_CHARREF:
+        tok->ref_len = 0;
+        if (IS_ALNUM(c)) {
+            tok->state = S_NAMED_REF;
+            return p;
+        }
+        if (c != '#')
+            return ref_literal(tok, p);
+        tok->ref[tok->ref_len++] = '#';
+        tok->state = S_NUMERIC_REF;
+        return p + 1;
+    case S_NUMERIC_REF:
+        tok->ref_code = 0;
+        if (c == 'x' || c == 'X') {
+            tok->ref[tok->ref_len++] = (char)c;
+            tok->state = S_HEX_REF_START;
+            return p + 1;
+        }
+        tok->state = S_DEC_REF_START;
+        return p;
+    default: /* S_HEX_REF_START, S_DEC_REF_START */
+        if (tok->state == S_HEX_REF_START ? IS_HEX(c) : IS_DIGIT(c)) {
+            tok->state = tok->state == S_HEX_REF_START ? S_HEX_REF : S_DEC_REF;
+            return p;
+        }
+        return ref_literal(tok, p); /* "&#" or "&#x" with no digits */
+    }
+}
+
+/* ---- CDATA section (entered only through omote_html_tokenizer_set_state) ---- */
+
+static size_t st_cdata(omote_html_tokenizer_t *tok, size_t p, int c)
+{
+    const unsigned char *hit;
+    switch (tok->state) {
+    case S_CDATA:
+        if ((hit = memchr(tok->s + p, ']', tok->len - p)) == NULL)
+            return tok->len;
+        p = (size_t)(hit - tok->s);
+        start_construct(tok, p);
+        tok->state = S_CDATA_BRACKET;
+        return p + 1;
+    case S_CDATA_BRACKET:
+        if (c == ']') {
+            tok->state = S_CDATA_END;
+            return p + 1;
+        }
+        break;
+    default: /* S_CDATA_END */
+        if (c == '>') {
+            emit_construct(tok, p + 1, OMOTE_HTML_DROPPED);
+            tok->state = tok->content = S_DATA;
+            return p + 1;
+        }
+        if (c != ']')
+            break;
+        /* "]]]": the first ']' is text, the construct moves on by one */
+        if (tok->in_carry) {
+            emit_text(tok, tok->carry, 1);
+            memmove(tok->carry, tok->carry + 1, --tok->carry_len);
+            tok->in_carry = tok->carry_len != 0;
+        } else {
+            ++tok->mstart;
+        }
+        return p + 1;
+    }
+    construct_is_text(tok, p);
+    tok->state = S_CDATA;
+    return p;
+}
+
+/* ---- the state machine ---- */
+
+static size_t step(omote_html_tokenizer_t *tok, size_t p)
+{
+    int c;
+
+    if (tok->state <= S_PLAINTEXT)
+        return st_text(tok, p);
+    c = tok->s[p];
+    if (c == '\n' && prev_is_cr(tok, p))
+        return p + 1; /* CRLF is one newline, and the CR was it */
+    if (c == '\r')
+        c = '\n';
+
+    switch (tok->state) {
+    case S_SCRIPT_ESC_START:
+    case S_SCRIPT_ESC_START_DASH:
+        if (c != '-') {
+            tok->state = S_SCRIPT;
+            return p;
+        }
+        tok->state = tok->state == S_SCRIPT_ESC_START ? S_SCRIPT_ESC_START_DASH : S_SCRIPT_ESC_DASH_DASH;
+        return p + 1;
+    case S_SCRIPT_ESC:
+    case S_SCRIPT_ESC_DASH:
+    case S_SCRIPT_ESC_DASH_DASH:
+    case S_SCRIPT_DESC_START:
+    case S_SCRIPT_DESC:
+    case S_SCRIPT_DESC_DASH:
+    case S_SCRIPT_DESC_DASH_DASH:
+    case S_SCRIPT_DESC_LT:
+    case S_SCRIPT_DESC_END:
+        return st_script_escaped(tok, p, c);
+    case S_CDATA:
+    case S_CDATA_BRACKET:
+    case S_CDATA_END:
+        return st_cdata(tok, p, c);
+    case S_TAG_OPEN:
+        if (c == '!') {
+            tok->tmp_len = 0;
+            tok->state = S_MARKUP_DECL;
+            return p + 1;
+        }
+        if (c == '/') {
+            tok->state = S_END_TAG_OPEN;
+            return p + 1;
+        }
+        if (IS_ALPHA(c)) {
+            begin_token(tok, OMOTE_HTML_START_TAG);
+            tok->state = S_TAG_NAME;
+        } else if (c == '?') {
+            begin_token(tok, OMOTE_HTML_COMMENT);
+            tok->state = S_BOGUS_COMMENT;
+        } else {
+            construct_is_text(tok, p);
+            tok->state = S_DATA;
+        }
+        return p;
+    case S_END_TAG_OPEN:
+        if (IS_ALPHA(c)) {
+            begin_token(tok, OMOTE_HTML_END_TAG);
+            tok->state = S_TAG_NAME;
+            return p;
+        }
+        if (c == '>') {
+            emit_construct(tok, p + 1, OMOTE_HTML_DROPPED); /* "</>": no token at all */
+            tok->state = S_DATA;
+            return p + 1;
+        }
+        begin_token(tok, OMOTE_HTML_COMMENT);
+        tok->state = S_BOGUS_COMMENT;
+        return p;
+    case S_RCDATA_LT:
+    case S_RAWTEXT_LT:
+    case S_SCRIPT_LT:
+    case S_SCRIPT_ESC_LT:
+        return st_text_lt(tok, p, c);
+    case S_RCDATA_END_OPEN:
+    case S_RAWTEXT_END_OPEN:
+    case S_SCRIPT_END_OPEN:
+    case S_SCRIPT_ESC_END_OPEN:
+        return st_text_end_open(tok, p, c);
+    case S_RCDATA_END_NAME:
+    case S_RAWTEXT_END_NAME:
+    case S_SCRIPT_END_NAME:
+        return st_end_tag_name(tok, p, c, tok->content);
+    case S_SCRIPT_ESC_END_NAME:
+        return st_end_tag_name(tok, p, c, S_SCRIPT_ESC);
+    case S_TAG_NAME:
+        return st_tag_name(tok, p);
+    case S_ATTR_NAME:
+        return st_attr_name(tok, p);
+    case S_ATTR_VALUE_DQ:
+        return st_attr_value_quoted(tok, p, '"');
+    case S_ATTR_VALUE_SQ:
+        return st_attr_value_quoted(tok, p, '\'');
+    case S_ATTR_VALUE_UQ:
+        return st_attr_value_unquoted(tok, p);
+    case S_BEFORE_ATTR_NAME:
+    case S_AFTER_ATTR_NAME:
+    case S_BEFORE_ATTR_VALUE:
+    case S_AFTER_ATTR_VALUE_Q:
+    case S_SELF_CLOSING:
+        return st_between_attrs(tok, p, c);
+    case S_MARKUP_DECL:
+        return st_markup_decl(tok, p, c);
+    case S_BOGUS_COMMENT:
+        return st_bogus_comment(tok, p);
+    case S_COMMENT:
+        return st_comment_body(tok, p);
+    case S_COMMENT_START:
+    case S_COMMENT_START_DASH:
+    case S_COMMENT_LT:
+    case S_COMMENT_LT_BANG:
+    case S_COMMENT_LT_BANG_DASH:
+    case S_COMMENT_LT_BANG_DASH_DASH:
+    case S_COMMENT_END_DASH:
+    case S_COMMENT_END:
+    case S_COMMENT_END_BANG:
+        return st_comment_edges(tok, p, c);
+    case S_DOCTYPE_NAME:
+        return st_doctype_name(tok, p);
+    case S_AFTER_DOCTYPE_NAME:
+        return st_after_doctype_name(tok, p, c);
+    case S_DOCTYPE_PUBLIC_ID_DQ:
+    case S_DOCTYPE_PUBLIC_ID_SQ:
+    case S_DOCTYPE_SYSTEM_ID_DQ:
+    case S_DOCTYPE_SYSTEM_ID_SQ:
+        return st_doctype_id(tok, p);
+    case S_DOCTYPE:
+    case S_BEFORE_DOCTYPE_NAME:
+    case S_AFTER_DOCTYPE_PUBLIC_KW:
+    case S_BEFORE_DOCTYPE_PUBLIC_ID:
+    case S_AFTER_DOCTYPE_PUBLIC_ID:
+    case S_BETWEEN_DOCTYPE_IDS:
+    case S_AFTER_DOCTYPE_SYSTEM_KW:
+    case S_BEFORE_DOCTYPE_SYSTEM_ID:
+    case S_AFTER_DOCTYPE_SYSTEM_ID:
+    case S_BOGUS_DOCTYPE:
+        return st_doctype_misc(tok, p, c);
+    case S_CHARREF:
+    case S_NUMERIC_REF:
+    case S_HEX_REF_START:
+    case S_DEC_REF_START:
+        return st_charref_start(tok, p, c);
+    case S_NAMED_REF:
+        return st_named_ref(tok, p);
+    case S_HEX_REF:
+    case S_DEC_REF:
+        return st_numeric_digits(tok, p);
+    }
+    return p + 1; /* not reached */
+}
+
+/* The end of input in each state, as the spec's EOF rules say. */
+static void run_eof(omote_html_tokenizer_t *tok)
+{
+    size_t p = tok->len;
+    while (!tok->stopped) {
+        int st = tok->state;
+        if (st <= S_CDATA) {
+            flush_text(tok, p);
+            return;
+        }
+        if (st <= S_CDATA_END) { /* "<", "</", "</ti", "]]": text after all */
+            construct_is_text(tok, p);
+            tok->state =
+                st == S_SCRIPT_ESC_LT || st == S_SCRIPT_ESC_END_OPEN || st == S_SCRIPT_ESC_END_NAME ? S_SCRIPT_ESC : tok->content;
+        } else if (st <= S_SELF_CLOSING) { /* eof-in-tag: the spec drops the tag */
+            emit_construct(tok, p, OMOTE_HTML_DROPPED);
+            return;
+        } else if (st == S_MARKUP_DECL) {
+            begin_token(tok, OMOTE_HTML_COMMENT);
+            put_bytes(tok, tok->tmp, tok->tmp_len);
+            emit_other(tok, p);
+            return;
+        } else if (st <= S_COMMENT_END_BANG) {
+            emit_other(tok, p);
+            return;
+        } else if (st <= S_BOGUS_DOCTYPE) {
+            tok->force_quirks |= st != S_BOGUS_DOCTYPE;
+            emit_other(tok, p);
+            return;
+        } else if (st == S_NAMED_REF) {
+            resolve_named(tok, p, -1);
+        } else if (st == S_HEX_REF || st == S_DEC_REF) {
+            numeric_done(tok, p);
+        } else { /* S_CHARREF, S_NUMERIC_REF, S_HEX_REF_START, S_DEC_REF_START */
+            ref_literal(tok, p);
+        }
+    }
+}
+
+/*
+ * A construct that may still turn out to be text is short by construction: "<", "</" and at most
+ * the appropriate end tag's name, "]]", or (decode_text only) a character reference in text. The
+ * carry bound applies to the others; these are always carried, so that they never become
+ * OVERSIZED and text stays text whatever the chunking. The one unbounded case is the digit run of
+ * a numeric reference with decode_text, which only the conformance tests set.
+ */
+static int may_be_text(omote_html_tokenizer_t *tok)
+{
+    return (tok->state >= S_TAG_OPEN && tok->state <= S_CDATA_END) || (tok->state >= S_CHARREF && !in_attr(tok));
+}
+
+/* Not the end of input: deliver the pending text and keep the construct for the next chunk. */
+static void end_chunk(omote_html_tokenizer_t *tok)
+{
+    size_t n;
+    if (!tok->in_construct) {
+        flush_text(tok, tok->len);
+        return;
+    }
+    flush_text(tok, tok->mstart);
+    n = tok->len - tok->mstart;
+    if (tok->os_mode) {
+        emit_part(tok, (const char *)tok->s + tok->mstart, n, 0);
+    } else if (tok->carry_len + n > tok->opts.max_carry_bytes && !may_be_text(tok)) {
+        emit_part(tok, tok->carry, tok->carry_len, 0);
+        emit_part(tok, (const char *)tok->s + tok->mstart, n, 0);
+        tok->carry_len = 0;
+        tok->in_carry = 0;
+        tok->os_mode = 1;
+    } else if (n != 0) {
+        carry_append(tok, tok->s + tok->mstart, n);
+        tok->in_carry = 1;
+    }
+}
+
+omote_html_tokenizer_t *omote_html_tokenizer_create(const omote_html_options_t *options)
+{
+    omote_html_tokenizer_t *tok = xrealloc(NULL, sizeof(*tok));
+    memset(tok, 0, sizeof(*tok));
+    if (options != NULL)
+        tok->opts = *options;
+    if (tok->opts.max_carry_bytes == 0)
+        tok->opts.max_carry_bytes = 64 * 1024;
+    if (tok->opts.max_attrs == 0)
+        tok->opts.max_attrs = 64;
+    tok->state = tok->content = S_DATA;
+    return tok;
+}
+
+void omote_html_tokenizer_free(omote_html_tokenizer_t *tok)
+{
+    if (tok == NULL)
+        return;
+    free(tok->carry);
+    free(tok->sb);
+    free(tok->attrs);
+    free(tok->out_attrs);
+    free(tok->tbuf);
+    free(tok);
+}
+
+void omote_html_tokenizer_set_state(omote_html_tokenizer_t *tok, omote_html_state_t state, const char *last_start_tag)
+{
+    static const int map[] = {S_DATA, S_RCDATA, S_RAWTEXT, S_SCRIPT, S_PLAINTEXT, S_CDATA};
+    size_t n = last_start_tag != NULL ? strlen(last_start_tag) : 0;
+    tok->state = tok->content = map[state];
+    tok->last_start_len = n < sizeof(tok->last_start) ? n : 0;
+    memcpy(tok->last_start, last_start_tag != NULL ? last_start_tag : "", tok->last_start_len);
+}
+
+int omote_html_tokenizer_feed(omote_html_tokenizer_t *tok, const char *chunk, size_t len, int is_final, omote_html_token_cb cb,
+                              void *ctx)
+{
+    size_t p = 0;
+    if (tok->stopped)
+        return -1;
+    tok->s = (const unsigned char *)(chunk != NULL ? chunk : "");
+    tok->len = chunk != NULL ? len : 0;
+    tok->cb = cb;
+    tok->ctx = ctx;
+    tok->tstart = tok->mstart = 0;
+    while (p < tok->len && !tok->stopped)
+        p = step(tok, p);
+    if (!tok->stopped) {
+        if (is_final)
+            run_eof(tok);
+        else
+            end_chunk(tok);
+    }
+    if (tok->len != 0)
+        tok->prev_cr = tok->s[tok->len - 1] == '\r';
+    return tok->stopped ? -1 : 0;
+}
+
+size_t omote_html_tokenizer_carried(const omote_html_tokenizer_t *tok)
+{
+    return tok->carry_len;
+}

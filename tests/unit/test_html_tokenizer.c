@@ -1,0 +1,744 @@
+/*
+ * Tests for the streaming HTML tokenizer: our own cases, the streaming property (any split of the
+ * input gives the same tokens, and the tokens' raw bytes are the input), and the html5lib
+ * tokenizer suite from ../shared/testdata.
+ */
+#include "omote/html_tokenizer.h"
+#include "tap.h"
+#include <dirent.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTML5LIB_DIR "../shared/testdata/html5lib-tokenizer"
+
+/* ---- collecting tokens as html5lib-style JSON ---- */
+
+struct collector {
+    json_t *tokens;
+    char *chars, *raw, *oversized;
+    size_t chars_len, raw_len, oversized_len;
+    int for_html5lib; /* drop what the html5lib format has no place for (duplicates, DROPPED) */
+    int stop_after;   /* ask the tokenizer to stop after this many tokens (0: never) */
+    int count;
+    size_t max_carried;
+    omote_html_tokenizer_t *tok;
+};
+
+static void append(char **buf, size_t *len, const char *b, size_t n)
+{
+    *buf = realloc(*buf, *len + n + 1);
+    if (n != 0)
+        memcpy(*buf + *len, b, n);
+    *len += n;
+}
+
+static json_t *jstr(const char *b, size_t n)
+{
+    return json_stringn_nocheck(b != NULL ? b : "", n);
+}
+
+static json_t *jstr_or_null(omote_html_str_t s)
+{
+    return s.base != NULL ? jstr(s.base, s.len) : json_null();
+}
+
+static void flush_chars(struct collector *c)
+{
+    if (c->chars_len == 0)
+        return;
+    json_array_append_new(c->tokens, json_pack("[so]", "Character", jstr(c->chars, c->chars_len)));
+    c->chars_len = 0;
+}
+
+static int on_token(void *ctx, const omote_html_token_t *t)
+{
+    struct collector *c = ctx;
+    json_t *attrs;
+    size_t i;
+
+    append(&c->raw, &c->raw_len, t->raw, t->raw_len);
+    if (c->tok != NULL && omote_html_tokenizer_carried(c->tok) > c->max_carried)
+        c->max_carried = omote_html_tokenizer_carried(c->tok);
+    if (t->kind == OMOTE_HTML_CHARACTERS) {
+        append(&c->chars, &c->chars_len, t->data.base, t->data.len);
+        return c->stop_after != 0 && ++c->count >= c->stop_after;
+    }
+    if (t->kind == OMOTE_HTML_DROPPED && c->for_html5lib)
+        return 0;
+    flush_chars(c);
+    switch (t->kind) {
+    case OMOTE_HTML_START_TAG:
+    case OMOTE_HTML_END_TAG:
+        attrs = json_object();
+        for (i = 0; i < t->num_attrs; ++i) {
+            char *name;
+            if (t->attrs[i].is_duplicate && c->for_html5lib)
+                continue;
+            /* a duplicate stays visible in our own comparisons as "!name" */
+            name = malloc(t->attrs[i].name.len + 2);
+            name[0] = '!';
+            memcpy(name + 1, t->attrs[i].name.base, t->attrs[i].name.len);
+            name[t->attrs[i].name.len + 1] = '\0';
+            json_object_set_new_nocheck(attrs, name + !t->attrs[i].is_duplicate,
+                                        jstr(t->attrs[i].value.base, t->attrs[i].value.len));
+            free(name);
+        }
+        if (t->kind == OMOTE_HTML_END_TAG) {
+            json_array_append_new(c->tokens, json_pack("[so]", "EndTag", jstr(t->name.base, t->name.len)));
+            json_decref(attrs);
+        } else if (t->self_closing) {
+            json_array_append_new(c->tokens, json_pack("[sooo]", "StartTag", jstr(t->name.base, t->name.len), attrs, json_true()));
+        } else {
+            json_array_append_new(c->tokens, json_pack("[soo]", "StartTag", jstr(t->name.base, t->name.len), attrs));
+        }
+        break;
+    case OMOTE_HTML_COMMENT:
+        json_array_append_new(c->tokens, json_pack("[so]", "Comment", jstr(t->data.base, t->data.len)));
+        break;
+    case OMOTE_HTML_DOCTYPE:
+        json_array_append_new(c->tokens, json_pack("[soooo]", "DOCTYPE", jstr_or_null(t->name), jstr_or_null(t->public_id),
+                                                   jstr_or_null(t->system_id), json_boolean(!t->force_quirks)));
+        break;
+    case OMOTE_HTML_DROPPED:
+        json_array_append_new(c->tokens, json_pack("[so]", "Dropped", jstr(t->raw, t->raw_len)));
+        break;
+    case OMOTE_HTML_OVERSIZED:
+        /* parts depend on where the chunks end; the run of them does not */
+        append(&c->oversized, &c->oversized_len, t->raw, t->raw_len);
+        if (t->is_last_part) {
+            json_array_append_new(c->tokens, json_pack("[so]", "Oversized", jstr(c->oversized, c->oversized_len)));
+            c->oversized_len = 0;
+        }
+        break;
+    default:
+        break;
+    }
+    return c->stop_after != 0 && ++c->count >= c->stop_after;
+}
+
+struct run_opts {
+    omote_html_options_t options;
+    omote_html_state_t state;
+    const char *last_start_tag;
+    int for_html5lib;
+};
+
+/*
+ * Tokenizes `in` cut at `cuts` (ascending, inside the input); each chunk is a fresh heap copy so
+ * that ASan catches a pointer kept into a chunk. Returns the tokens (new reference), and sets
+ * *raw_ok if the raw bytes concatenate to the input.
+ */
+static json_t *tokenize(const char *in, size_t len, const size_t *cuts, size_t num_cuts, const struct run_opts *o, int *raw_ok,
+                        size_t *max_carried)
+{
+    struct collector c = {json_array()};
+    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&o->options);
+    size_t i, from = 0;
+
+    c.for_html5lib = o->for_html5lib;
+    c.tok = tok;
+    if (o->state != OMOTE_HTML_STATE_DATA || o->last_start_tag != NULL)
+        omote_html_tokenizer_set_state(tok, o->state, o->last_start_tag);
+    for (i = 0; i <= num_cuts; ++i) {
+        size_t to = i < num_cuts ? cuts[i] : len;
+        char *chunk = malloc(to - from + 1);
+        memcpy(chunk, in + from, to - from);
+        omote_html_tokenizer_feed(tok, chunk, to - from, i == num_cuts, on_token, &c);
+        free(chunk);
+        from = to;
+    }
+    flush_chars(&c);
+    *raw_ok = c.raw_len == len && (len == 0 || memcmp(c.raw, in, len) == 0);
+    if (max_carried != NULL)
+        *max_carried = c.max_carried;
+    omote_html_tokenizer_free(tok);
+    free(c.chars);
+    free(c.raw);
+    free(c.oversized);
+    return c.tokens;
+}
+
+static json_t *tokenize_whole(const char *in, size_t len, const struct run_opts *o, int *raw_ok)
+{
+    return tokenize(in, len, NULL, 0, o, raw_ok, NULL);
+}
+
+/* Merges adjacent Character tokens of an expected list (html5lib splits them freely). */
+static json_t *merge_expected(json_t *list)
+{
+    json_t *out = json_array(), *t;
+    size_t i;
+    char *chars = NULL;
+    size_t chars_len = 0;
+    int have_chars = 0;
+
+    json_array_foreach(list, i, t)
+    {
+        const char *kind = json_string_value(json_array_get(t, 0));
+        if (json_is_string(t) || kind == NULL)
+            continue; /* old-style "ParseError" entries */
+        if (strcmp(kind, "Character") == 0) {
+            json_t *d = json_array_get(t, 1);
+            append(&chars, &chars_len, json_string_value(d), json_string_length(d));
+            have_chars = 1;
+            continue;
+        }
+        if (have_chars && chars_len != 0)
+            json_array_append_new(out, json_pack("[so]", "Character", jstr(chars, chars_len)));
+        chars_len = 0;
+        have_chars = 0;
+        if (strcmp(kind, "StartTag") == 0 && json_array_size(t) == 4 && !json_is_true(json_array_get(t, 3))) {
+            json_array_append_new(out, json_pack("[sOO]", "StartTag", json_array_get(t, 1), json_array_get(t, 2)));
+            continue;
+        }
+        json_array_append(out, t);
+    }
+    if (chars_len != 0)
+        json_array_append_new(out, json_pack("[so]", "Character", jstr(chars, chars_len)));
+    free(chars);
+    return out;
+}
+
+/* ---- the streaming property ---- */
+
+/* Every split of `in` into two, byte by byte, and whole must give `whole`'s tokens and raw. */
+static int check_streaming(const char *in, size_t len, const struct run_opts *o, json_t *whole, char *why, size_t why_size)
+{
+    size_t *cuts = malloc((len + 1) * sizeof(*cuts)), i, carried;
+    int raw_ok, same;
+    json_t *got;
+
+    for (i = 1; i < len; ++i)
+        cuts[i - 1] = i;
+    got = tokenize(in, len, cuts, len > 0 ? len - 1 : 0, o, &raw_ok, &carried);
+    same = json_equal(got, whole);
+    json_decref(got);
+    if (!same || !raw_ok) {
+        snprintf(why, why_size, "byte by byte: %s", !same ? "tokens differ" : "raw differs");
+        free(cuts);
+        return 0;
+    }
+    /* what may still be text is carried whatever the bound: at most "</" and a 64-byte name */
+    if (o->options.max_carry_bytes != 0 && carried > o->options.max_carry_bytes && carried > 66) {
+        snprintf(why, why_size, "carried %zu bytes", carried);
+        free(cuts);
+        return 0;
+    }
+    for (i = 0; i <= len; ++i) {
+        size_t cut = i;
+        got = tokenize(in, len, &cut, 1, o, &raw_ok, NULL);
+        same = json_equal(got, whole);
+        json_decref(got);
+        if (!same || !raw_ok) {
+            snprintf(why, why_size, "split at %zu: %s", i, !same ? "tokens differ" : "raw differs");
+            free(cuts);
+            return 0;
+        }
+    }
+    free(cuts);
+    return 1;
+}
+
+/* ---- our own cases ---- */
+
+struct own_case {
+    const char *name;
+    const char *input;
+    size_t input_len;
+    const char *expected; /* html5lib JSON with ` for " */
+    int decode_text;
+    size_t max_carry, max_attrs;
+    omote_html_state_t state;
+    const char *last_start_tag;
+};
+
+#define IN(s) s, sizeof(s) - 1
+
+static const struct own_case own_cases[] = {
+    /* tags and attribute quoting */
+    {"quoting styles", IN("<a href='x' id=y class=\"z\" disabled>"),
+     "[[`StartTag`,`a`,{`href`:`x`,`id`:`y`,`class`:`z`,`disabled`:``}]]"},
+    {"case folding", IN("<DIV Class=A></DIV>"), "[[`StartTag`,`div`,{`class`:`A`}],[`EndTag`,`div`]]"},
+    {"self-closing", IN("<br/><img src=a />"), "[[`StartTag`,`br`,{},true],[`StartTag`,`img`,{`src`:`a`},true]]"},
+    {"slash in unquoted value", IN("<a href=x/>"), "[[`StartTag`,`a`,{`href`:`x/`}]]"},
+    {"odd attribute names", IN("<a =b \"c'=d <e>"), "[[`StartTag`,`a`,{`=b`:``,`\\`c'`:`d`,`<e`:``}]]"},
+    {"duplicate attribute", IN("<a x=1 x=2 y>"), "[[`StartTag`,`a`,{`x`:`1`,`!x`:`2`,`y`:``}]]"},
+    {"whitespace in tags", IN("<a\n\tb = 'c'\f/ >"), "[[`StartTag`,`a`,{`b`:`c`}]]"},
+    {"max_attrs", IN("<a b=1 c=2 d=3 e>x"), "[[`StartTag`,`a`,{`b`:`1`,`c`:`2`}],[`Character`,`x`]]", 0, 0, 2},
+    {"not a tag", IN("a < b <3 <> c"), "[[`Character`,`a < b <3 <> c`]]"},
+    {"empty end tag", IN("a</>b"), "[[`Character`,`a`],[`Dropped`,`</>`],[`Character`,`b`]]"},
+    /* comments */
+    {"comment", IN("<!-- hi -->"), "[[`Comment`,` hi `]]"},
+    {"empty comments", IN("<!----><!--><!--->"), "[[`Comment`,``],[`Comment`,``],[`Comment`,``]]"},
+    {"comment dashes", IN("<!-- a -- b --!><!--a--->"), "[[`Comment`,` a -- b `],[`Comment`,`a-`]]"},
+    {"nested comment open", IN("<!-- <!-- x -->"), "[[`Comment`,` <!-- x `]]"},
+    {"bogus comments", IN("<?xml v?></3><!x>"), "[[`Comment`,`?xml v?`],[`Comment`,`3`],[`Comment`,`x`]]"},
+    {"CDATA outside foreign content", IN("<![CDATA[x]]>y"), "[[`Comment`,`[CDATA[x]]`],[`Character`,`y`]]"},
+    /* DOCTYPE */
+    {"doctype", IN("<!DOCTYPE html>"), "[[`DOCTYPE`,`html`,null,null,true]]"},
+    {"doctype ids", IN("<!doctype HTML PUBLIC \"-//W3C//DTD\" 'sys'>"), "[[`DOCTYPE`,`html`,`-//W3C//DTD`,`sys`,true]]"},
+    {"doctype system", IN("<!DOCTYPE html SYSTEM \"about:legacy-compat\">"),
+     "[[`DOCTYPE`,`html`,null,`about:legacy-compat`,true]]"},
+    {"doctype empty", IN("<!doctype>"), "[[`DOCTYPE`,null,null,null,false]]"},
+    {"doctype bogus", IN("<!DOCTYPE html PUBLIX x>a"), "[[`DOCTYPE`,`html`,null,null,false],[`Character`,`a`]]"},
+    /* script data and its escapes */
+    {"script escapes", IN("<script><!--<script>x</script>--></script>y"),
+     "[[`StartTag`,`script`,{}],[`Character`,`<!--<script>x</script>-->`],[`EndTag`,`script`],[`Character`,`y`]]"},
+    {"script escaped end tag", IN("<script><!--a</script>b"),
+     "[[`StartTag`,`script`,{}],[`Character`,`<!--a`],[`EndTag`,`script`],[`Character`,`b`]]"},
+    {"script near-miss end tags", IN("<script>a</scriptx>b</scrip>c<d</SCRIPT >"),
+     "[[`StartTag`,`script`,{}],[`Character`,`a</scriptx>b</scrip>c<d`],[`EndTag`,`script`]]"},
+    {"script self-closing still switches", IN("<script/>a<b>"), "[[`StartTag`,`script`,{},true],[`Character`,`a<b>`]]"},
+    /* RCDATA, RAWTEXT, PLAINTEXT */
+    {"rcdata", IN("<title>a<b>&amp;</title >"), "[[`StartTag`,`title`,{}],[`Character`,`a<b>&`],[`EndTag`,`title`]]", 1},
+    {"rcdata end tag match", IN("<textarea></textare></textarea\n x=1>"),
+     "[[`StartTag`,`textarea`,{}],[`Character`,`</textare>`],[`EndTag`,`textarea`]]"},
+    {"rawtext", IN("<style>a&amp;<!--</style>"), "[[`StartTag`,`style`,{}],[`Character`,`a&amp;<!--`],[`EndTag`,`style`]]", 1},
+    {"rawtext kinds", IN("<xmp><b></xmp><iframe><b></iframe><noembed><b></noembed><noframes><b></noframes>"),
+     "[[`StartTag`,`xmp`,{}],[`Character`,`<b>`],[`EndTag`,`xmp`],[`StartTag`,`iframe`,{}],[`Character`,`<b>`],"
+     "[`EndTag`,`iframe`],[`StartTag`,`noembed`,{}],[`Character`,`<b>`],[`EndTag`,`noembed`],[`StartTag`,`noframes`,{}],"
+     "[`Character`,`<b>`],[`EndTag`,`noframes`]]"},
+    {"plaintext", IN("<plaintext></plaintext>&amp;"), "[[`StartTag`,`plaintext`,{}],[`Character`,`</plaintext>&amp;`]]", 1},
+    /* character references */
+    {"refs in attributes", IN("<a href='?a=1&amp;b=2&copy=3&not;&notit;&notin;&amp'>"),
+     "[[`StartTag`,`a`,{`href`:`?a=1&b=2&copy=3\\u00ac&notit;\\u2209&`}]]"},
+    {"refs in unquoted attribute", IN("<a b=&lt;&ltx&lt=>"), "[[`StartTag`,`a`,{`b`:`<&ltx&lt=`}]]"},
+    {"refs in text", IN("&not &notit; &notin; &#x41;&#65 &#0; &#x110000; &#128; &amp"),
+     "[[`Character`,`\\u00ac \\u00acit; \\u2209 AA \\ufffd \\ufffd \\u20ac &`]]", 1},
+    {"refs not decoded when off", IN("&amp;&lt;"), "[[`Character`,`&amp;&lt;`]]"},
+    {"refs that are not", IN("& &# &#x &#xg &z; &;"), "[[`Character`,`& &# &#x &#xg &z; &;`]]", 1},
+    {"longest name", IN("&CounterClockwiseContourIntegral;&CounterClockwiseContourIntegralX"),
+     "[[`Character`,`\\u2233&CounterClockwiseContourIntegralX`]]", 1},
+    /* newlines and NUL */
+    {"CRLF", IN("a\r\nb\rc<a b='1\r\n2'>\r"), "[[`Character`,`a\\nb\\nc`],[`StartTag`,`a`,{`b`:`1\\n2`}],[`Character`,`\\n`]]", 1},
+    {"NUL", IN("a\0b<a\0 b=\0>"), "[[`Character`,`a\\u0000b`],[`StartTag`,`a\\ufffd`,{`b`:`\\ufffd`}]]", 1},
+    {"NUL in script", IN("<script>\0</script>"), "[[`StartTag`,`script`,{}],[`Character`,`\\ufffd`],[`EndTag`,`script`]]", 1},
+    /* end of input in every kind of construct */
+    {"eof in tag name", IN("x<ab"), "[[`Character`,`x`],[`Dropped`,`<ab`]]"},
+    {"eof before attribute name", IN("<a "), "[[`Dropped`,`<a `]]"},
+    {"eof in attribute name", IN("<a b"), "[[`Dropped`,`<a b`]]"},
+    {"eof before attribute value", IN("<a b="), "[[`Dropped`,`<a b=`]]"},
+    {"eof in quoted value", IN("<a b='x"), "[[`Dropped`,`<a b='x`]]"},
+    {"eof in unquoted value", IN("<a b=x"), "[[`Dropped`,`<a b=x`]]"},
+    {"eof after quoted value", IN("<a b='x'"), "[[`Dropped`,`<a b='x'`]]"},
+    {"eof in self-closing", IN("<a/"), "[[`Dropped`,`<a/`]]"},
+    {"eof in end tag", IN("</a b"), "[[`Dropped`,`</a b`]]"},
+    {"eof in reference in value", IN("<a b=&amp"), "[[`Dropped`,`<a b=&amp`]]"},
+    {"eof after <", IN("a<"), "[[`Character`,`a<`]]"},
+    {"eof after </", IN("a</"), "[[`Character`,`a</`]]"},
+    {"eof in markup declaration", IN("<!"), "[[`Comment`,``]]"},
+    {"eof in markup declaration dash", IN("<!-"), "[[`Comment`,`-`]]"},
+    {"eof in doctype keyword", IN("<!DOC"), "[[`Comment`,`DOC`]]"},
+    {"eof in comment", IN("<!--x-"), "[[`Comment`,`x`]]"},
+    {"eof in bogus comment", IN("<?x"), "[[`Comment`,`?x`]]"},
+    {"eof in doctype", IN("<!DOCTYPE"), "[[`DOCTYPE`,null,null,null,false]]"},
+    {"eof in doctype keyword", IN("<!DOCTYPE a PUB"), "[[`DOCTYPE`,`a`,null,null,false]]"},
+    {"eof in doctype id", IN("<!DOCTYPE a SYSTEM 'x"), "[[`DOCTYPE`,`a`,null,`x`,false]]"},
+    {"eof in rcdata end tag", IN("<title>a</tit"), "[[`StartTag`,`title`,{}],[`Character`,`a</tit`]]"},
+    {"eof in script escape", IN("<script><!--<script>x</scr"), "[[`StartTag`,`script`,{}],[`Character`,`<!--<script>x</scr`]]"},
+    {"eof in text reference", IN("&am"), "[[`Character`,`&am`]]", 1},
+    /* initial states */
+    {"cdata section", IN("a]b]]c]]]>d&amp;"), "[[`Character`,`a]b]]c]`],[`Dropped`,`]]>`],[`Character`,`d&`]]", 1, 0, 0,
+     OMOTE_HTML_STATE_CDATA_SECTION},
+    {"rcdata initial", IN("a</xmp>b"), "[[`Character`,`a`],[`EndTag`,`xmp`],[`Character`,`b`]]", 0, 0, 0, OMOTE_HTML_STATE_RCDATA,
+     "xmp"},
+    /* oversized constructs */
+    {"oversized tag", IN("a<a href='0123456789abcdef0123'>x"),
+     "[[`Character`,`a`],[`Oversized`,`<a href='0123456789abcdef0123'>`],[`Character`,`x`]]", 0, 16},
+    {"oversized script tag still switches", IN("<script src='0123456789abcdef'>a</b></script>"),
+     "[[`Oversized`,`<script src='0123456789abcdef'>`],[`Character`,`a</b>`],[`EndTag`,`script`]]", 0, 16},
+    {"oversized comment", IN("<!-- 0123456789abcdef -->"), "[[`Oversized`,`<!-- 0123456789abcdef -->`]]", 0, 16},
+    {"oversized at eof", IN("<a b='0123456789abcdef"), "[[`Oversized`,`<a b='0123456789abcdef`]]", 0, 16},
+    {"fits exactly", IN("<a b='0123456'>"), "[[`StartTag`,`a`,{`b`:`0123456`}]]", 0, 15},
+};
+
+static json_t *parse_expected(const char *text)
+{
+    char *s = strdup(text), *q;
+    json_error_t err;
+    json_t *j;
+    for (q = s; *q; ++q)
+        if (*q == '`')
+            *q = '"';
+    j = json_loads(s, JSON_ALLOW_NUL, &err);
+    if (j == NULL)
+        printf("# bad expected JSON %s: %s\n", text, err.text);
+    free(s);
+    return j;
+}
+
+static void test_own_cases(void)
+{
+    size_t i;
+    for (i = 0; i < sizeof(own_cases) / sizeof(own_cases[0]); ++i) {
+        const struct own_case *oc = &own_cases[i];
+        struct run_opts o = {{oc->max_carry, oc->max_attrs, oc->decode_text}, oc->state, oc->last_start_tag, 0};
+        json_t *expected = parse_expected(oc->expected), *got;
+        char why[128] = "";
+        int raw_ok, same, streams;
+
+        got = tokenize_whole(oc->input, oc->input_len, &o, &raw_ok);
+        same = expected != NULL && json_equal(got, expected);
+        ok(same && raw_ok, "%s", oc->name);
+        if (!same) {
+            char *g = json_dumps(got, JSON_ENSURE_ASCII);
+            printf("#   got %s\n#   expected %s\n", g, oc->expected);
+            free(g);
+        }
+        streams = check_streaming(oc->input, oc->input_len, &o, got, why, sizeof(why));
+        ok(streams, "%s: streams (%s)", oc->name, streams ? "every split" : why);
+        /* the same input with the other decode_text setting must stream as well */
+        json_decref(got);
+        o.options.decode_text = !o.options.decode_text;
+        got = tokenize_whole(oc->input, oc->input_len, &o, &raw_ok);
+        streams = raw_ok && check_streaming(oc->input, oc->input_len, &o, got, why, sizeof(why));
+        ok(streams, "%s: streams with decode_text=%d (%s)", oc->name, o.options.decode_text, streams ? "every split" : why);
+        json_decref(got);
+        json_decref(expected);
+    }
+}
+
+static void test_stop(void)
+{
+    struct collector c = {json_array()};
+    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(NULL);
+    c.stop_after = 2;
+    is_int(omote_html_tokenizer_feed(tok, "<a><b><c>", 9, 1, on_token, &c), -1, "callback stops the feed");
+    is_int(json_array_size(c.tokens), 2, "no token after the stop");
+    is_int(omote_html_tokenizer_feed(tok, "<d>", 3, 1, on_token, &c), -1, "a stopped tokenizer stays stopped");
+    omote_html_tokenizer_free(tok);
+    json_decref(c.tokens);
+    free(c.raw);
+    free(c.chars);
+    free(c.oversized);
+}
+
+/* Carry is released once the construct is delivered, and bounded in between. */
+static void test_carry(void)
+{
+    struct collector c = {json_array()};
+    omote_html_options_t opts = {32};
+    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&opts);
+    c.tok = tok;
+    omote_html_tokenizer_feed(tok, "abc<a hr", 8, 0, on_token, &c);
+    is_int(omote_html_tokenizer_carried(tok), 5, "a tag cut by the chunk end is carried");
+    omote_html_tokenizer_feed(tok, "ef=x>", 5, 0, on_token, &c);
+    is_int(omote_html_tokenizer_carried(tok), 0, "and released when it ends");
+    omote_html_tokenizer_feed(tok, "<a b='0123456789012345678901234567890123456789", 46, 0, on_token, &c);
+    ok(omote_html_tokenizer_carried(tok) <= 32, "an oversized construct is not carried");
+    omote_html_tokenizer_feed(tok, "'>", 2, 1, on_token, &c);
+    omote_html_tokenizer_free(tok);
+    json_decref(c.tokens);
+    free(c.raw);
+    free(c.chars);
+    free(c.oversized);
+}
+
+static uint32_t rng_state = 12345;
+
+static uint32_t rng(void)
+{
+    rng_state = rng_state * 1103515245u + 12345u;
+    return rng_state >> 8;
+}
+
+/*
+ * The streaming property over generated inputs: fragments chosen to meet the state machine's
+ * corners (escapes, keywords, references, CR/LF, NUL), in every initial state, with and without
+ * decode_text, and with a tiny carry bound so that oversized runs cross chunk ends too.
+ */
+static void test_random_streaming(void)
+{
+    static const char *frags[] = {"<",     ">",    "/",   "!",  "-",       "--",     "?",       "&",        ";",
+                                  "#",     "x",    "1",   "a",  "amp",     "not",    "it",      " ",        "=",
+                                  "\"",    "'",    "\r",  "\n", "]",       "]]",     "script",  "SCRIPT",   "title",
+                                  "style", "<!--", "-->", "</", "DOCTYPE", "PUBLIC", "[CDATA[", "\xc3\xa9", "\0"};
+    static const char *last[] = {NULL, "title", "style", "script", NULL, NULL};
+    const size_t num_frags = sizeof(frags) / sizeof(frags[0]);
+    int i, failures = 0;
+
+    for (i = 0; i < 1500; ++i) {
+        char in[256], why[128];
+        size_t len = 0, k, nf = 1 + rng() % 14;
+        struct run_opts o = {{rng() % 3 == 0 ? 8 : 0, 0, (int)(rng() % 2)}, (omote_html_state_t)(rng() % 6), NULL, 0};
+        json_t *whole;
+        int raw_ok;
+
+        o.last_start_tag = last[o.state];
+        for (k = 0; k < nf; ++k) {
+            const char *f = frags[rng() % num_frags];
+            size_t fl = f[0] == '\0' ? 1 : strlen(f);
+            memcpy(in + len, f, fl);
+            len += fl;
+        }
+        whole = tokenize_whole(in, len, &o, &raw_ok);
+        if (!raw_ok || !check_streaming(in, len, &o, whole, why, sizeof(why))) {
+            if (++failures <= 10) {
+                char *g = json_dumps(whole, JSON_ENSURE_ASCII);
+                printf("#   input of %zu bytes (state %d, decode %d, carry %zu): %s; whole: %s\n", len, (int)o.state,
+                       o.options.decode_text, o.options.max_carry_bytes, raw_ok ? why : "raw differs", g);
+                free(g);
+            }
+        }
+        json_decref(whole);
+    }
+    ok(failures == 0, "1500 generated inputs stream (%d failed)", failures);
+}
+
+/* ---- html5lib ---- */
+
+/* Undoes doubleEscaped's \uHHHH; returns 0 on a lone surrogate, which UTF-8 cannot carry. */
+static int unescape(const char *in, size_t len, char **out, size_t *out_len)
+{
+    char *o = malloc(len * 2 + 1);
+    size_t i, n = 0;
+    for (i = 0; i < len; ++i) {
+        uint32_t cp;
+        if (in[i] != '\\' || i + 5 >= len || in[i + 1] != 'u') {
+            o[n++] = in[i];
+            continue;
+        }
+        cp = (uint32_t)strtoul((char[]){in[i + 2], in[i + 3], in[i + 4], in[i + 5], 0}, NULL, 16);
+        i += 5;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < len && in[i + 1] == '\\' && in[i + 2] == 'u') {
+            uint32_t lo = (uint32_t)strtoul((char[]){in[i + 3], in[i + 4], in[i + 5], in[i + 6], 0}, NULL, 16);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+            free(o);
+            return 0;
+        }
+        if (cp < 0x80) {
+            o[n++] = (char)cp;
+        } else if (cp < 0x800) {
+            o[n++] = (char)(0xC0 | (cp >> 6));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            o[n++] = (char)(0xE0 | (cp >> 12));
+            o[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            o[n++] = (char)(0xF0 | (cp >> 18));
+            o[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            o[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    *out = o;
+    *out_len = n;
+    return 1;
+}
+
+/* Unescapes every string in `j` in place (doubleEscaped); returns 0 on a lone surrogate. */
+static int unescape_json(json_t *j)
+{
+    size_t i;
+    json_t *v;
+    const char *key;
+    void *tmp;
+    if (json_is_array(j)) {
+        json_array_foreach(j, i, v)
+        {
+            if (json_is_string(v)) {
+                char *s;
+                size_t n;
+                if (!unescape(json_string_value(v), json_string_length(v), &s, &n))
+                    return 0;
+                json_array_set_new(j, i, jstr(s, n));
+                free(s);
+            } else if (!unescape_json(v)) {
+                return 0;
+            }
+        }
+    } else if (json_is_object(j)) {
+        json_t *copy = json_object();
+        json_object_foreach_safe(j, tmp, key, v)
+        {
+            char *k, *s;
+            size_t kn, n;
+            if (!unescape(key, strlen(key), &k, &kn) || !unescape(json_string_value(v), json_string_length(v), &s, &n)) {
+                json_decref(copy);
+                return 0;
+            }
+            k[kn] = 0;
+            json_object_set_new_nocheck(copy, k, jstr(s, n));
+            free(k);
+            free(s);
+        }
+        json_object_clear(j);
+        json_object_update(j, copy);
+        json_decref(copy);
+    }
+    return 1;
+}
+
+struct file_result {
+    int pass, fail, skip_surrogate, skip_state, listed;
+};
+
+static int map_state(const char *name, omote_html_state_t *state)
+{
+    static const struct {
+        const char *name;
+        omote_html_state_t state;
+    } map[] = {{"Data state", OMOTE_HTML_STATE_DATA},
+               {"PLAINTEXT state", OMOTE_HTML_STATE_PLAINTEXT},
+               {"RCDATA state", OMOTE_HTML_STATE_RCDATA},
+               {"RAWTEXT state", OMOTE_HTML_STATE_RAWTEXT},
+               {"Script data state", OMOTE_HTML_STATE_SCRIPT_DATA},
+               {"CDATA section state", OMOTE_HTML_STATE_CDATA_SECTION}};
+    size_t i;
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); ++i) {
+        if (strcmp(map[i].name, name) == 0) {
+            *state = map[i].state;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void run_html5lib_case(json_t *test, int num_splits, const char *file, struct file_result *r)
+{
+    const char *desc = json_string_value(json_object_get(test, "description"));
+    json_t *input = json_object_get(test, "input"), *states = json_object_get(test, "initialStates"), *state_name;
+    json_t *expected = json_deep_copy(json_object_get(test, "output")), *merged;
+    const char *last_start = json_string_value(json_object_get(test, "lastStartTag"));
+    char *in;
+    size_t in_len, si;
+
+    if (json_is_true(json_object_get(test, "doubleEscaped"))) {
+        if (!unescape(json_string_value(input), json_string_length(input), &in, &in_len) || !unescape_json(expected)) {
+            ++r->skip_surrogate;
+            json_decref(expected);
+            return;
+        }
+    } else {
+        in_len = json_string_length(input);
+        in = malloc(in_len + 1);
+        memcpy(in, json_string_value(input), in_len);
+    }
+    merged = merge_expected(expected);
+    if (states == NULL)
+        states = json_pack("[s]", "Data state");
+    else
+        json_incref(states);
+
+    json_array_foreach(states, si, state_name)
+    {
+        struct run_opts o = {{0, 0, 1}, OMOTE_HTML_STATE_DATA, last_start, 1};
+        int passed = 1, raw_ok, k;
+        json_t *got;
+
+        if (!map_state(json_string_value(state_name), &o.state)) {
+            ++r->skip_state;
+            continue;
+        }
+        for (k = 0; k <= num_splits && passed; ++k) {
+            size_t cuts[3], n = 0;
+            if (k > 0 && in_len > 1) {
+                size_t a = 1 + rng() % (in_len - 1), b = 1 + rng() % (in_len - 1);
+                cuts[n++] = a < b ? a : b;
+                if (a != b)
+                    cuts[n++] = a < b ? b : a;
+            }
+            got = tokenize(in, in_len, cuts, n, &o, &raw_ok, NULL);
+            passed = raw_ok && json_equal(got, merged);
+            if (!passed && r->listed < 20) {
+                char *g = json_dumps(got, JSON_ENSURE_ASCII), *e = json_dumps(merged, JSON_ENSURE_ASCII);
+                printf("#   %s: FAIL \"%s\" (%s%s)\n#     got      %s\n#     expected %s\n", file, desc,
+                       json_string_value(state_name), k ? ", split" : "", g, e);
+                free(g);
+                free(e);
+                ++r->listed;
+            }
+            json_decref(got);
+        }
+        if (passed)
+            ++r->pass;
+        else
+            ++r->fail;
+    }
+    json_decref(states);
+    json_decref(merged);
+    json_decref(expected);
+    free(in);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void test_html5lib(void)
+{
+    struct dirent **names;
+    int i, n = scandir(HTML5LIB_DIR, &names, NULL, by_name);
+    const char *ci = getenv("CI");
+
+    if (n < 0) {
+        if (ci != NULL && strcmp(ci, "true") == 0) {
+            ok(0, "html5lib tokenizer tests present (CI=true)");
+        } else {
+            printf("# SKIP ../shared/testdata absent\n");
+        }
+        return;
+    }
+    for (i = 0; i < n; ++i) {
+        const char *name = names[i]->d_name;
+        size_t nl = strlen(name);
+        char path[512];
+        json_error_t err;
+        json_t *root, *tests, *test;
+        struct file_result r = {0};
+        size_t ti;
+
+        if (nl < 5 || strcmp(name + nl - 5, ".test") != 0) {
+            free(names[i]);
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", HTML5LIB_DIR, name);
+        root = json_load_file(path, JSON_ALLOW_NUL, &err);
+        if (root == NULL) {
+            ok(0, "%s: parses (%s)", name, err.text);
+            free(names[i]);
+            continue;
+        }
+        if ((tests = json_object_get(root, "tests")) == NULL) {
+            /* xmlViolation.test: the output an XML-coercing consumer should make, not a tokenizer */
+            printf("# %s: not applicable (%s), %zu cases\n", name, json_object_iter_key(json_object_iter(root)),
+                   json_array_size(json_object_iter_value(json_object_iter(root))));
+            json_decref(root);
+            free(names[i]);
+            continue;
+        }
+        json_array_foreach(tests, ti, test)
+        {
+            run_html5lib_case(test, json_array_size(tests) > 1000 ? 1 : 3, name, &r);
+        }
+        printf("# %s: %d passed, %d failed", name, r.pass, r.fail);
+        if (r.skip_surrogate)
+            printf(", %d skipped (lone surrogates cannot be UTF-8)", r.skip_surrogate);
+        if (r.skip_state)
+            printf(", %d skipped (initial state unknown)", r.skip_state);
+        printf("\n");
+        ok(r.fail == 0, "html5lib %s", name);
+        json_decref(root);
+        free(names[i]);
+    }
+    free(names);
+}
+
+int main(void)
+{
+    test_own_cases();
+    test_stop();
+    test_carry();
+    test_random_streaming();
+    test_html5lib();
+    return done_testing();
+}
