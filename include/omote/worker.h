@@ -58,7 +58,9 @@ typedef struct st_omote_worker_t {
     struct st_omote_redis_t *redis;
     omote_generation_t *gen;     /* the generation this thread serves new requests with (a reference) */
     omote_origin_link_t *origin; /* NULL on the admin thread */
-    h2o_linklist_t retired_origins;
+    h2o_linklist_t retired_origins;  /* links of older generations with requests in flight */
+    h2o_linklist_t reapable_origins; /* links whose last request ended; freed from a fresh stack */
+    h2o_timeout_entry_t reap_entry;
     h2o_multithread_receiver_t control;
     h2o_socket_t **listeners;
     size_t num_listeners;

@@ -173,7 +173,6 @@ static void on_context_init(h2o_handler_t *self, h2o_context_t *ctx)
     /* a readiness check must answer well before a load balancer's own probe gives up */
     h2o_timeout_init(ctx->loop, &actx->probe_timeout, timeout_ms < 2000 ? timeout_ms : 2000);
     actx->client_ctx = (h2o_http1client_ctx_t){ctx->loop, &ctx->receivers.hostinfo_getaddr, &actx->probe_timeout};
-    actx->client_ctx.ssl_ctx = gen->origin_ssl_ctx;
     h2o_context_set_handler_context(ctx, self, actx);
 }
 

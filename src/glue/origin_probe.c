@@ -10,6 +10,7 @@
 struct st_omote_origin_probe_t {
     h2o_http1client_t *client;
     omote_generation_t *gen; /* held: the probe reads its origin's host while connecting */
+    h2o_http1client_ctx_t client_ctx; /* the caller's, with this generation's TLS context */
     omote_origin_probe_cb cb;
     void *data;
     h2o_iovec_t request;
@@ -70,14 +71,18 @@ omote_origin_probe_t *omote_origin_probe_start(h2o_http1client_ctx_t *client_ctx
     h2o_url_t *origin = &gen->origin;
     size_t cap = origin->path.len + origin->authority.len + 128;
 
-    *probe = (omote_origin_probe_t){NULL, gen, cb, data};
+    *probe = (omote_origin_probe_t){NULL, gen};
+    probe->cb = cb;
+    probe->data = data;
     omote_generation_retain(gen);
     probe->request.base = h2o_mem_alloc(cap);
     probe->request.len = snprintf(probe->request.base, cap,
                                   "HEAD %.*s HTTP/1.1\r\nhost: %.*s\r\nuser-agent: omote-readyz\r\nconnection: close\r\n\r\n",
                                   (int)origin->path.len, origin->path.base, (int)origin->authority.len, origin->authority.base);
+    probe->client_ctx = *client_ctx;
+    probe->client_ctx.ssl_ctx = gen->origin_ssl_ctx;
     probe->is_starting = 1;
-    h2o_http1client_connect(&probe->client, probe, client_ctx, origin->host, h2o_url_get_port(origin),
+    h2o_http1client_connect(&probe->client, probe, &probe->client_ctx, origin->host, h2o_url_get_port(origin),
                             origin->scheme == &H2O_URL_SCHEME_HTTPS, on_connect);
     probe->is_starting = 0;
     if (probe->is_done) {

@@ -55,7 +55,12 @@ static int is_obs_fold(const h2o_header_t *header)
  */
 static size_t field_count(const h2o_req_t *req)
 {
-    size_t n = req->headers.size;
+    size_t n = req->headers.size, cookies = 0;
+    /* HTTP/2 sends each cookie as a field of its own; they count as the one field HTTP/1.1 sends */
+    for (size_t i = 0; i != req->headers.size; ++i)
+        cookies += req->headers.entries[i].name == &H2O_TOKEN_COOKIE->buf;
+    if (cookies > 1)
+        n -= cookies - 1;
     if (req->version < 0x200) {
         n += req->input.authority.len != 0;
         n += req->entity.base != NULL;
@@ -64,10 +69,35 @@ static size_t field_count(const h2o_req_t *req)
     return n;
 }
 
+/*
+ * libh2o 2.2.5 takes HTTP/2 :method and :path as they come; they become the request line sent
+ * to the origin, so a space or control byte there would let a client write its own line.
+ */
+static int is_request_line_safe(const h2o_req_t *req)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~";
+    if (req->input.method.len == 0 || req->input.path.len == 0)
+        return 0;
+    for (size_t i = 0; i != req->input.method.len; ++i) {
+        unsigned char c = req->input.method.base[i];
+        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c != 0 && strchr(tchar, c) != NULL)))
+            return 0;
+    }
+    for (size_t i = 0; i != req->input.path.len; ++i) {
+        unsigned char c = req->input.path.base[i];
+        if (c <= 0x20 || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
 /* Returns the reason the head is refused, or -1 when it may pass. */
 static int check_head(h2o_req_t *req, const omote_config_t *conf)
 {
     size_t total = req->method.len + req->input.path.len + req->input.authority.len;
+
+    if (!is_request_line_safe(req))
+        return OMOTE_METRICS_REJECT_BAD_REQUEST_LINE;
 
     if (field_count(req) > conf->limits.header_count)
         return OMOTE_METRICS_REJECT_HEADER_COUNT;
@@ -93,11 +123,13 @@ static void refuse(h2o_req_t *req, int reason)
 {
     static const char *why[OMOTE_METRICS_REJECT_MAX] = {
         "too many header fields", "header section too large", "header field too large",
-        "empty header field name", "obsolete line folding in header section", "request body too large"};
+        "empty header field name", "obsolete line folding in header section", "request body too large",
+        "malformed method or request target"};
     int status = 431;
     const char *phrase = "Request Header Fields Too Large";
 
-    if (reason == OMOTE_METRICS_REJECT_EMPTY_NAME || reason == OMOTE_METRICS_REJECT_OBS_FOLD) {
+    if (reason == OMOTE_METRICS_REJECT_EMPTY_NAME || reason == OMOTE_METRICS_REJECT_OBS_FOLD ||
+        reason == OMOTE_METRICS_REJECT_BAD_REQUEST_LINE) {
         status = 400;
         phrase = "Bad Request";
     } else if (reason == OMOTE_METRICS_REJECT_BODY_TOO_LARGE) {

@@ -104,7 +104,8 @@ static void render_counter(struct out_t *out, const char *name, const char *help
 static void render_rejects(struct out_t *out, omote_metrics_shard_t *const *shards, size_t num_shards)
 {
     static const char *reasons[OMOTE_METRICS_REJECT_MAX] = {"header_count", "header_bytes", "header_field",
-                                                            "empty_header_name", "obs_fold", "body_too_large"};
+                                                            "empty_header_name", "obs_fold", "body_too_large",
+                                                            "bad_request_line"};
     emit(out, "# HELP omote_requests_rejected_total Requests refused before reaching the origin, by reason.\n"
               "# TYPE omote_requests_rejected_total counter\n");
     for (size_t r = 0; r != OMOTE_METRICS_REJECT_MAX; ++r)
@@ -140,11 +141,12 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
     render_counter(&out, "omote_redis_errors_total", "Redis commands or connections that failed.", "counter", SUM(redis_errors));
     render_counter(&out, "omote_redis_timeouts_total", "Redis commands that exceeded redis.command_timeout_ms.", "counter",
                    SUM(redis_timeouts));
-    render_counter(&out, "omote_config_reloads_total", "Configuration reloads applied (SIGHUP).", "counter", process->reloads_ok);
+    render_counter(&out, "omote_config_reloads_total", "Configuration reloads applied (SIGHUP).", "counter",
+                   load(&process->reloads_ok));
     render_counter(&out, "omote_config_reload_failures_total", "Configuration reloads refused; the running one kept serving.",
-                   "counter", process->reloads_failed);
+                   "counter", load(&process->reloads_failed));
     render_counter(&out, "omote_config_generation", "Generation of the configuration in use (1 at start).", "gauge",
-                   process->config_generation);
+                   load(&process->config_generation));
     emit(&out, "# HELP omote_start_time_seconds Unix time the process started.\n# TYPE omote_start_time_seconds gauge\n"
                "omote_start_time_seconds %.3f\n",
          process->start_time_sec);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include "h2o.h"
 #include "h2o/http1.h"
@@ -46,6 +47,7 @@ struct st_control_message_t {
 
 static h2o_globalconf_t proxy_globalconf, admin_globalconf;
 static volatile int threads_running;
+static volatile int threads_listening; /* workers whose control receiver is registered */
 
 /* --- generations ------------------------------------------------------------------------ */
 
@@ -143,13 +145,35 @@ void omote_origin_link_retain(omote_worker_t *worker, omote_origin_link_t *link)
     ++worker->inflight;
 }
 
-void omote_origin_link_release(omote_worker_t *worker, omote_origin_link_t *link)
+static void on_reap(h2o_timeout_entry_t *entry)
 {
-    --worker->inflight;
-    if (--link->inflight == 0 && h2o_linklist_is_linked(&link->retired)) {
+    omote_worker_t *worker = H2O_STRUCT_FROM_MEMBER(omote_worker_t, reap_entry, entry);
+    while (!h2o_linklist_is_empty(&worker->reapable_origins)) {
+        omote_origin_link_t *link = H2O_STRUCT_FROM_MEMBER(omote_origin_link_t, retired, worker->reapable_origins.next);
         h2o_linklist_unlink(&link->retired);
         link_free(worker, link);
     }
+}
+
+/*
+ * A link's last request can end inside one of the link's own timer callbacks (a 504 is written
+ * and the request disposed before h2o_timeout_run returns), so a link is never freed on the
+ * spot: it is queued and freed from the context's zero timeout, from a stack it is not on.
+ */
+static void retire_when_idle(omote_worker_t *worker, omote_origin_link_t *link)
+{
+    if (h2o_linklist_is_linked(&link->retired))
+        h2o_linklist_unlink(&link->retired);
+    h2o_linklist_insert(&worker->reapable_origins, &link->retired);
+    if (!h2o_timeout_is_linked(&worker->reap_entry))
+        h2o_timeout_link(worker->ctx.loop, &worker->ctx.zero_timeout, &worker->reap_entry);
+}
+
+void omote_origin_link_release(omote_worker_t *worker, omote_origin_link_t *link)
+{
+    --worker->inflight;
+    if (--link->inflight == 0 && h2o_linklist_is_linked(&link->retired))
+        retire_when_idle(worker, link);
 }
 
 void omote_worker_adopt_generation(omote_worker_t *worker, omote_generation_t *gen)
@@ -168,7 +192,7 @@ void omote_worker_adopt_generation(omote_worker_t *worker, omote_generation_t *g
     if (old == NULL)
         return;
     if (old->inflight == 0) {
-        link_free(worker, old);
+        retire_when_idle(worker, old);
     } else {
         h2o_linklist_insert(&worker->retired_origins, &old->retired);
     }
@@ -279,6 +303,7 @@ static void *worker_main(void *arg)
 
     h2o_context_init(&worker->ctx, worker->loop, worker->is_admin ? &admin_globalconf : &proxy_globalconf);
     h2o_multithread_register_receiver(worker->ctx.queue, &worker->control, on_control);
+    __atomic_add_fetch(&threads_listening, 1, __ATOMIC_RELEASE);
     h2o_timeout_init(worker->loop, &worker->stop_check_timeout, STOP_CHECK_MS);
     worker->stop_check.cb = on_stop_check;
     omote_access_log_init_worker(worker);
@@ -317,6 +342,8 @@ static omote_worker_t *worker_create(unsigned index, int is_admin, const int *fd
     worker->gen = gen;
     omote_generation_retain(gen);
     h2o_linklist_init_anchor(&worker->retired_origins);
+    h2o_linklist_init_anchor(&worker->reapable_origins);
+    worker->reap_entry.cb = on_reap;
     worker->num_listeners = num_fds;
     worker->listeners = h2o_mem_alloc(sizeof(*worker->listeners) * (num_fds + 1));
     worker->accept_ctxs = h2o_mem_alloc(sizeof(*worker->accept_ctxs) * (num_fds + 1));
@@ -441,14 +468,14 @@ static void reload(void)
     char err[OMOTE_CONFIG_ERROR_TEXT_MAX], changed[512];
 
     if (omote_config_load_file(omote_runtime.config_path, &conf, &error) != 0) {
-        ++omote_runtime.process.reloads_failed;
+        omote_metrics_add(&omote_runtime.process.reloads_failed, 1);
         omote_log(OMOTE_LOG_ERROR, MODULE, "event=reload_failed keeping=running error=\"%s\"", error.text);
         return;
     }
     omote_generation_t *gen = generation_create(conf, omote_runtime.current->id + 1, err, sizeof(err));
     if (gen == NULL) {
         omote_config_free(conf);
-        ++omote_runtime.process.reloads_failed;
+        omote_metrics_add(&omote_runtime.process.reloads_failed, 1);
         omote_log(OMOTE_LOG_ERROR, MODULE, "event=reload_failed keeping=running error=\"%s\"", err);
         return;
     }
@@ -466,8 +493,8 @@ static void reload(void)
     if (omote_runtime.admin != NULL)
         send_control(omote_runtime.admin, CONTROL_ADOPT, gen);
     omote_generation_release(old);
-    ++omote_runtime.process.reloads_ok;
-    omote_runtime.process.config_generation = gen->id;
+    omote_metrics_add(&omote_runtime.process.reloads_ok, 1);
+    omote_metrics_set(&omote_runtime.process.config_generation, gen->id);
     omote_log(OMOTE_LOG_INFO, MODULE, "event=reloaded generation=%llu", (unsigned long long)gen->id);
 }
 
@@ -561,6 +588,12 @@ int omote_runtime_run(omote_config_t *conf, const char *config_path, const char 
     omote_log(OMOTE_LOG_INFO, MODULE, "event=started version=%s threads=%u listeners=%zu origin=%s admin=%s:%u", version,
               conf->threads, conf->num_listen, conf->origin.url, conf->admin.enabled ? conf->admin.address : "off",
               conf->admin.enabled ? conf->admin.port : 0);
+    /* a signal must not reach a worker before its receiver exists: messages would go to a NULL queue */
+    int expected = (int)conf->threads + (omote_runtime.admin != NULL);
+    while (__atomic_load_n(&threads_listening, __ATOMIC_ACQUIRE) != expected) {
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
     int status = wait_for_signals(&set);
     omote_log(OMOTE_LOG_INFO, MODULE, "event=stopped status=%d", status);
     return status;

@@ -59,8 +59,11 @@ struct st_exchange_t {
     omote_http1_chunked_t chunked;
     size_t decoded; /* bytes at the start of sock->input already free of framing */
     int body_done;
+    int had_error; /* the body broke; the response ends with an error once what was decoded is sent */
     int is_reading;
     int is_request_written;
+    int is_head_taken;
+    int skip_pool; /* the retry after a stale pooled connection goes to a fresh one */
     h2o_iovec_t request[2]; /* head, entity */
     h2o_timeout_entry_t timeout;
     h2o_doublebuffer_t sending;
@@ -164,8 +167,9 @@ static void fail_before_head(struct st_exchange_t *ex, int is_timeout, const cha
 {
     close_upstream(ex);
     if (!is_timeout && ex->is_reused && !ex->got_response && ex->is_idempotent) {
-        /* the origin closed a pooled connection as we used it: one fresh try */
+        /* the origin closed a pooled connection as we used it: one try on a fresh connection */
         ex->is_reused = 0;
+        ex->skip_pool = 1;
         start_exchange(ex);
         return;
     }
@@ -198,30 +202,32 @@ static void set_reading(struct st_exchange_t *ex, int on)
     }
 }
 
-/* Hands the decoded body bytes to the visitor's side if it is ready for them. */
-static void push_body(struct st_exchange_t *ex, int had_error)
+/*
+ * Hands the decoded body bytes to the visitor's side if it is ready for them, ending the
+ * response once the body is complete (FINAL) or broken (ERROR). Called again from on_proceed,
+ * so an end that arrives while a send is in flight is never lost.
+ */
+static void push_body(struct st_exchange_t *ex)
 {
     if (ex->sending.bytes_inflight != 0)
         return;
 
     h2o_buffer_t **receiving = ex->sock != NULL ? &ex->sock->input : NULL;
-    h2o_buffer_t *empty = NULL;
-    if (receiving != NULL && ex->decoded != (*receiving)->size) {
-        /* bytes after the decoded prefix are framing not yet understood; never send them */
-        return;
-    }
+    if (receiving != NULL && ex->decoded != (*receiving)->size)
+        return; /* bytes after the decoded prefix are framing not yet understood; never send them */
     h2o_iovec_t vec = {NULL, 0};
     if (receiving != NULL) {
         vec = h2o_doublebuffer_prepare(&ex->sending, receiving, SIZE_MAX);
         ex->decoded = (*receiving)->size;
     } else if (ex->sending.buf->size != 0) {
+        h2o_buffer_t *empty;
         h2o_buffer_init(&empty, &h2o_socket_buffer_prototype);
         vec = h2o_doublebuffer_prepare(&ex->sending, &empty, SIZE_MAX);
         h2o_buffer_dispose(&empty);
     }
 
     h2o_send_state_t state = H2O_SEND_STATE_IN_PROGRESS;
-    if (had_error) {
+    if (ex->had_error) {
         state = H2O_SEND_STATE_ERROR;
     } else if (ex->body_done && (receiving == NULL || (*receiving)->size == 0)) {
         state = H2O_SEND_STATE_FINAL;
@@ -233,14 +239,26 @@ static void push_body(struct st_exchange_t *ex, int had_error)
     h2o_send(ex->req, &vec, vec.len != 0 ? 1 : 0, state);
 }
 
+/* The body cannot be completed: stop reading, keep what was decoded, end with an error once sent. */
+static void body_failed(struct st_exchange_t *ex, const char *why)
+{
+    h2o_req_log_error(ex->req, MODULE, "%s", why);
+    ex->had_error = 1;
+    ex->can_keepalive = 0;
+    set_reading(ex, 0);
+    if (ex->sock != NULL)
+        ex->sock->input->size = ex->decoded; /* undecoded framing never reaches the visitor */
+    push_body(ex);
+}
+
 static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
 {
     struct st_exchange_t *ex = H2O_STRUCT_FROM_MEMBER(struct st_exchange_t, super, generator);
 
     if (ex->sending.bytes_inflight != 0)
         h2o_doublebuffer_consume(&ex->sending);
-    push_body(ex, 0);
-    if (!ex->body_done && ex->sock != NULL && ex->sock->input->size < OMOTE_UPSTREAM_HIGH_WATER)
+    push_body(ex);
+    if (!ex->body_done && !ex->had_error && ex->sock != NULL && ex->sock->input->size < OMOTE_UPSTREAM_HIGH_WATER)
         set_reading(ex, 1);
 }
 
@@ -293,29 +311,25 @@ static void on_body_readable(h2o_socket_t *sock, const char *err)
     struct st_exchange_t *ex = sock->data;
 
     if (err != NULL) {
-        if (ex->body_kind == BODY_UNTIL_CLOSE) {
+        if (ex->body_kind == BODY_UNTIL_CLOSE && err == h2o_socket_error_closed) {
+            /* a close is this body's end; a reset or a TLS error is not (RFC 9112 §6.3) */
             ex->body_done = 1;
             ex->can_keepalive = 0;
             set_reading(ex, 0);
-            push_body(ex, 0);
+            push_body(ex);
             return;
         }
-        h2o_req_log_error(ex->req, MODULE, "origin closed the connection mid-body");
-        ex->can_keepalive = 0;
-        push_body(ex, 1);
+        body_failed(ex, "origin closed the connection mid-body");
         return;
     }
     if (decode_body(ex) != 0) {
-        h2o_req_log_error(ex->req, MODULE, "malformed chunked body from origin");
-        ex->can_keepalive = 0;
-        ex->sock->input->size = ex->decoded;
-        push_body(ex, 1);
+        body_failed(ex, "malformed chunked body from origin");
         return;
     }
     arm_timer(ex, &ex->upstream->io_timeout, on_body_timeout);
     if (ex->body_done)
         set_reading(ex, 0);
-    push_body(ex, 0);
+    push_body(ex);
     if (ex->sock != NULL && ex->sending.bytes_inflight != 0 && ex->sock->input->size >= OMOTE_UPSTREAM_HIGH_WATER)
         set_reading(ex, 0); /* the visitor is behind: wait for on_proceed */
 }
@@ -323,10 +337,7 @@ static void on_body_readable(h2o_socket_t *sock, const char *err)
 static void on_body_timeout(h2o_timeout_entry_t *entry)
 {
     struct st_exchange_t *ex = H2O_STRUCT_FROM_MEMBER(struct st_exchange_t, timeout, entry);
-    h2o_req_log_error(ex->req, MODULE, "origin I/O timeout mid-body");
-    ex->can_keepalive = 0;
-    set_reading(ex, 0);
-    push_body(ex, 1);
+    body_failed(ex, "origin I/O timeout mid-body");
 }
 
 /* --- the response head --------------------------------------------------------------- */
@@ -344,6 +355,21 @@ static int is_proxy_connection(h2o_iovec_t lower_name)
 }
 
 /* Copies the fields to the response and works out the body framing. Returns NULL or the reason the head is unusable. */
+/* whether the field `name` is listed in any Connection field of the head (RFC 9110 §7.6.1) */
+static int is_connection_listed(const omote_http1_response_t *res, const omote_http1_header_t *fields, h2o_iovec_t name)
+{
+    char lower[64];
+    if (name.len >= sizeof(lower))
+        return 0;
+    memcpy(lower, name.base, name.len);
+    lower[name.len] = '\0';
+    for (size_t i = 0; i != res->num_headers; ++i)
+        if (h2o_lcstris(fields[i].name, fields[i].name_len, H2O_STRLIT("connection")) &&
+            omote_http1_list_has_token(fields[i].value, fields[i].value_len, lower))
+            return 1;
+    return 0;
+}
+
 static const char *take_head(struct st_exchange_t *ex, const omote_http1_response_t *res, const omote_http1_header_t *fields)
 {
     h2o_req_t *req = ex->req;
@@ -364,15 +390,19 @@ static const char *take_head(struct st_exchange_t *ex, const omote_http1_respons
             continue;
         }
         if (token == H2O_TOKEN_TRANSFER_ENCODING) {
-            if (omote_http1_list_has_token(f->value, f->value_len, "chunked"))
+            /* only exactly "chunked": "gzip, chunked" would hand the visitor undeclared gzip bytes */
+            if (h2o_lcstris(f->value, f->value_len, H2O_STRLIT("chunked"))) {
                 is_chunked = 1;
-            if (!h2o_lcstris(f->value, f->value_len, H2O_STRLIT("chunked")))
+            } else {
                 has_other_coding = 1;
+            }
             continue;
         }
         if (token == H2O_TOKEN_CONNECTION && omote_http1_list_has_token(f->value, f->value_len, "close"))
             ex->can_keepalive = 0;
-        if (token == H2O_TOKEN_SERVER || (token != NULL && is_hop_by_hop(token)) || is_proxy_connection(name))
+        /* Server and Date are libh2o's to write; hop-by-hop fields stop here */
+        if (token == H2O_TOKEN_SERVER || (token != NULL && (is_hop_by_hop(token) || token->proxy_should_drop_for_res)) ||
+            is_proxy_connection(name) || is_connection_listed(res, fields, name))
             continue;
         h2o_iovec_t value = h2o_strdup(&req->pool, f->value, f->value_len);
         char *orig_name = h2o_strdup(&req->pool, f->name, f->name_len).base;
@@ -384,7 +414,7 @@ static const char *take_head(struct st_exchange_t *ex, const omote_http1_respons
     }
     if (is_chunked && has_length)
         return "both content-length and transfer-encoding"; /* RFC 9112 §6.3: a smuggling signal */
-    if (has_other_coding && !is_chunked)
+    if (has_other_coding)
         return "unsupported transfer-encoding";
 
     int is_head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
@@ -421,18 +451,21 @@ static void on_head_readable(h2o_socket_t *sock, const char *err)
     omote_http1_header_t fields[MAX_RESPONSE_FIELDS];
     int head_len;
 
-    if (err != NULL) {
-        fail_before_head(ex, 0, "origin closed the connection before responding");
+    if (sock->input->size == 0) {
+        if (err != NULL)
+            fail_before_head(ex, 0, "origin closed the connection before responding");
         return;
     }
-    if (!ex->is_request_written)
-        return; /* keep the bytes until the request is out; on_request_written comes back here */
+    /* the origin may answer before it has read the whole request (an early 413, say): take it */
     ex->got_response = 1;
     for (;;) {
         head_len = omote_http1_parse_response(sock->input->bytes, sock->input->size, &res, fields, MAX_RESPONSE_FIELDS);
         if (head_len == OMOTE_HTTP1_INCOMPLETE) {
-            if (sock->input->size > MAX_HEAD_BYTES)
+            if (sock->input->size > MAX_HEAD_BYTES) {
                 fail_before_head(ex, 0, "response head from origin too large");
+            } else if (err != NULL) {
+                fail_before_head(ex, 0, "origin closed the connection in the middle of its response head");
+            }
             return;
         }
         if (head_len == OMOTE_HTTP1_ERROR) {
@@ -457,6 +490,9 @@ static void on_head_readable(h2o_socket_t *sock, const char *err)
     }
     h2o_buffer_consume(&sock->input, head_len);
     omote_proxied_mark_response(ex->req);
+    ex->is_head_taken = 1;
+    if (!ex->is_request_written)
+        ex->can_keepalive = 0; /* the rest of the request is still on its way: the connection is not reusable */
 
     ex->super.proceed = on_proceed;
     ex->super.stop = on_stop;
@@ -467,7 +503,7 @@ static void on_head_readable(h2o_socket_t *sock, const char *err)
             ex->can_keepalive = 0;
         sock->input->size = 0;
         ex->decoded = 0;
-        push_body(ex, 0);
+        push_body(ex);
         return;
     }
     ex->decoded = 0;
@@ -482,6 +518,8 @@ static void on_request_written(h2o_socket_t *sock, const char *err)
 {
     struct st_exchange_t *ex = sock->data;
 
+    if (ex->is_head_taken)
+        return; /* the origin answered early; a failed write only means it stopped reading */
     if (err != NULL) {
         fail_before_head(ex, 0, "could not send the request to the origin");
         return;
@@ -545,7 +583,7 @@ static void start_exchange(struct st_exchange_t *ex)
     omote_generation_t *gen = upstream->gen;
 
     ex->got_response = 0;
-    if ((ex->sock = take_from_pool(upstream)) != NULL) {
+    if (!ex->skip_pool && (ex->sock = take_from_pool(upstream)) != NULL) {
         ex->is_reused = 1;
         send_request(ex);
         return;
@@ -573,6 +611,17 @@ static int is_request_hop_by_hop(const h2o_header_t *h)
     return is_proxy_connection(*h->name);
 }
 
+/* fields a client names in its Connection header are for the hop to omote only (RFC 9110 §7.6.1) */
+static int is_named_by_connection(h2o_iovec_t connection, const h2o_iovec_t *name)
+{
+    char lower[64];
+    if (connection.base == NULL || name->len >= sizeof(lower))
+        return 0;
+    memcpy(lower, name->base, name->len);
+    lower[name->len] = '\0';
+    return omote_http1_list_has_token(connection.base, connection.len, lower);
+}
+
 static h2o_iovec_t build_request_head(h2o_req_t *req, h2o_iovec_t host, h2o_iovec_t target)
 {
     char peer[NI_MAXHOST];
@@ -583,8 +632,12 @@ static h2o_iovec_t build_request_head(h2o_req_t *req, h2o_iovec_t host, h2o_iove
     if ((sslen = req->conn->callbacks->get_peername(req->conn, (void *)&ss)) != 0 &&
         (peer_len = h2o_socket_getnumerichost((void *)&ss, sslen, peer)) == SIZE_MAX)
         peer_len = 0;
-    for (size_t i = 0; i != req->headers.size; ++i)
+    h2o_iovec_t connection = {NULL, 0};
+    for (size_t i = 0; i != req->headers.size; ++i) {
         cap += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+        if (req->headers.entries[i].name == &H2O_TOKEN_CONNECTION->buf)
+            connection = req->headers.entries[i].value;
+    }
     cap += peer_len;
 
     char *buf = h2o_mem_alloc_pool(&req->pool, cap), *p = buf;
@@ -598,7 +651,7 @@ static h2o_iovec_t build_request_head(h2o_req_t *req, h2o_iovec_t host, h2o_iove
     APPEND_LIT("\r\n");
     for (size_t i = 0; i != req->headers.size; ++i) {
         const h2o_header_t *h = req->headers.entries + i;
-        if (is_request_hop_by_hop(h))
+        if (is_request_hop_by_hop(h) || is_named_by_connection(connection, h->name))
             continue;
         APPEND(h->orig_name != NULL ? h->orig_name : h->name->base, h->name->len);
         APPEND_LIT(": ");

@@ -4,6 +4,7 @@
 import copy
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -112,6 +113,39 @@ class ErrorsTest(unittest.TestCase):
             except ConnectionError:
                 return
             self.fail("a stalled body was delivered as a complete response: %r" % r)
+
+    def test_origin_closes_mid_body_while_client_is_slow(self):
+        # the origin promises 8 MB, sends 3 MB and closes while the visitor still reads slowly:
+        # the response must end as broken (never complete-looking), and omote must keep serving
+        with H.HTTP1Conn(self.stack.http_port, timeout=20) as c:
+            c.send(H.HTTP1Conn.build("GET", "/_test/truncated?declared=8000000&send=3000000", port=self.stack.http_port))
+            received = 0
+            try:
+                c.sock.settimeout(20)
+                while True:
+                    data = c.sock.recv(65536)
+                    if not data:
+                        break
+                    received += len(data)
+                    if received < 1000000:
+                        time.sleep(0.01)  # slow at first, so a send is in flight when the origin closes
+            except ConnectionError:
+                pass
+        H.log("truncated origin body: client got %d bytes before the close" % received)
+        self.assertLess(received, 8000000 + 1024, "a truncated body must not be completed")
+        self.assertEqual(H.http1_request(self.stack.http_port, "GET", "/index.html").status, 200)
+
+    def test_origin_answers_before_reading_the_body(self):
+        # an origin refusing an upload answers at once and closes; the visitor gets that answer, not a 502
+        body = b"x" * (4 * 1024 * 1024)
+        r = H.http1_request(self.stack.http_port, "POST", "/_test/early", headers=[("Content-Type", "application/octet-stream")],
+                            body=body)
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(r.body, b"too large, not read\n")
+
+    def test_one_date_header(self):
+        r = H.http1_request(self.stack.http_port, "GET", "/index.html")
+        self.assertEqual(len(r.header_all("date")), 1, r.headers)
 
 
 if __name__ == "__main__":

@@ -197,6 +197,16 @@ class HeaderLimitsTest(unittest.TestCase):
         self.assertEqual(r.status, 431, r)
         self.assert_not_forwarded(path)
 
+    def test_h2_request_target_with_space_refused(self):
+        # libh2o 2.2.5 does not check :path; it would become the origin's request line verbatim
+        path = self.fresh_path("h2-space")
+        with H.H2Conn(self.stack.tls_port) as c:
+            sid = c.start_request([(":method", "GET"), (":scheme", "https"), (":authority", "localhost"),
+                                   (":path", path + " HTTP/1.1\r\nx-injected: 1")])
+            r = c.wait(sid)
+        self.assertIn(r.status, (400, None), r)  # 400 from omote, or a stream reset by libh2o
+        self.assert_not_forwarded(path)
+
     def test_h2_many_small_cookies_under_limit_pass_merged(self):
         path = "/_test/echo"
         with H.H2Conn(self.stack.tls_port) as c:

@@ -164,6 +164,26 @@ class ReloadTest(unittest.TestCase):
             self.assertEqual(H.http1_request(http_port, "GET", "/_test/status?code=200").status, 200)
         self.assertTrue(self.omote.alive())
 
+    def test_sighup_then_in_flight_request_times_out(self):
+        # the retired link's last request ends inside the link's own timer (a 504); freeing the
+        # link there crashed the process once, so the link must be freed later, from a fresh stack
+        conf = copy.deepcopy(self.omote.config)
+        conf["origin"]["io_timeout_ms"] = 500
+        self.omote.write_config(conf)
+        self.omote.signal(signal.SIGHUP)
+        self.assertTrue(H.wait_until(lambda: self.omote.stderr().count("reloaded") >= 1, 3.0), self.omote.stderr())
+        http_port = self.stack.http_port
+        t, box = run_in_thread(lambda: H.http1_request(http_port, "GET", "/_test/slow?ms=2000", timeout=20))
+        self.assertTrue(H.wait_until(lambda: self.hits(self.origin1, "/_test/slow") >= 1, 5.0))
+        self.omote.write_config(self.config_for(self.origin2))
+        self.omote.signal(signal.SIGHUP)
+        t.join(20)
+        self.assertNotIn("error", box, box.get("error"))
+        self.assertEqual(box["result"].status, 504)
+        time.sleep(0.3)
+        self.assertTrue(self.omote.alive(), "omote died after a retired link's last request timed out")
+        self.assertEqual(H.http1_request(http_port, "GET", "/_test/status?code=200").status, 200)
+
     def test_sighup_invalid_file_keeps_serving(self):
         pid = self.omote.pid
         path = "/reload-bad.html"

@@ -285,6 +285,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             hasher.update(data)
             total[0] += len(data)
 
+        if path == "/_test/early":
+            # answers before reading the request body, then closes, as an origin refusing an upload does
+            self.close_connection = True
+            self._send(413, b"too large, not read\n", headers=[("Connection", "close")])
+            return
+
         try:
             keep = FORM_LIMIT if route in ("form_cart", "form_newsletter") else 0
             body = self._read_body(sink, keep)
@@ -386,6 +392,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(_PATTERN_VIEW[start:start + ln])
             off += ln
 
+    def t_truncated(self, query, **_):
+        """Declares Content-Length `declared`, sends `send` bytes of the pattern, then closes."""
+        declared = _int_param(query, "declared", None, 1, MAX_BYTES)
+        send = _int_param(query, "send", None, 0, declared - 1)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(declared))
+        self.end_headers()
+        off = 0
+        while off < send:
+            ln = min(WRITE_SIZE, send - off)
+            start = off % 251
+            self.wfile.write(_PATTERN_VIEW[start:start + ln])
+            off += ln
+        self.wfile.flush()
+        self.close_connection = True
+
     def t_redirect(self, query, **_):
         status = _int_param(query, "status", 302, 300, 399)
         to = query.get("to", ["/"])[0]
@@ -444,6 +467,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         "/_test/slow-body": "t_slow_body",
         "/_test/chunked": "t_chunked",
         "/_test/bytes": "t_bytes",
+        "/_test/truncated": "t_truncated",
         "/_test/redirect": "t_redirect",
         "/_test/status": "t_status",
         "/_test/set-cookie": "t_set_cookie",
