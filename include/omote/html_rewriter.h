@@ -1,0 +1,72 @@
+/*
+ * Streaming HTML rewriter: cuts whole elements (start tag, content, end tag) out of a document as
+ * it streams, and can insert a snippet at the start of <head>. Every byte outside a removed
+ * element is passed on unchanged, so output = input minus removed ranges plus insertions.
+ *
+ * What to remove is not decided here: the caller's decider sees each start tag (and, for the
+ * elements it asks to inspect, their text), so the same rewriter serves tracker rules, tests
+ * and benchmarks. Pure: no h2o, no rules.
+ */
+#ifndef OMOTE_HTML_REWRITER_H
+#define OMOTE_HTML_REWRITER_H
+
+#include <stddef.h>
+#include "omote/html_tokenizer.h"
+
+typedef enum en_omote_rewrite_verdict_t {
+    OMOTE_REWRITE_KEEP = 0, /* pass the element on */
+    OMOTE_REWRITE_REMOVE,   /* cut the element: the tag, and for non-void elements its content and end tag */
+    OMOTE_REWRITE_INSPECT,  /* hold the element until its end tag, then ask decide_text (inline scripts) */
+} omote_rewrite_verdict_t;
+
+typedef struct st_omote_html_rewriter_callbacks_t {
+    /** Called for every start tag outside removed elements. */
+    omote_rewrite_verdict_t (*decide_tag)(void *ctx, const omote_html_token_t *tag);
+    /**
+     * Called for an element decide_tag asked to inspect, with its text content (possibly only the
+     * first max_inspect_bytes of it, then `is_truncated` is set). Returns KEEP or REMOVE.
+     */
+    omote_rewrite_verdict_t (*decide_text)(void *ctx, const char *tag_name, const char *text, size_t len, int is_truncated);
+    /**
+     * Receives the output, in order. `bytes` is valid only during the call unless `is_input` is
+     * set, in which case it points into the chunk given to omote_html_rewriter_feed.
+     */
+    void (*write)(void *ctx, const char *bytes, size_t len, int is_input);
+} omote_html_rewriter_callbacks_t;
+
+typedef struct st_omote_html_rewriter_options_t {
+    size_t max_carry_bytes;   /* the tokenizer's bound on one tag (default 64 KiB) */
+    size_t max_inspect_bytes; /* text held to inspect one element (default 64 KiB); past it, the decision is made on the prefix */
+    const char *head_snippet; /* inserted right after the <head> start tag (or before the first body content); NULL: none */
+    size_t head_snippet_len;
+} omote_html_rewriter_options_t;
+
+typedef struct st_omote_html_rewriter_stats_t {
+    size_t elements_removed;
+    size_t noscript_removed; /* <noscript> blocks removed because nothing but removed elements was in them */
+    size_t bytes_removed;
+    size_t oversized_tags; /* tags longer than max_carry_bytes: removed (fail closed) */
+    size_t inspected;
+    size_t inspected_truncated;
+    int snippet_inserted;
+} omote_html_rewriter_stats_t;
+
+typedef struct st_omote_html_rewriter_t omote_html_rewriter_t;
+
+/** Creates a rewriter; `callbacks` and `ctx` are kept (borrowed) for its lifetime. */
+omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_options_t *options,
+                                                  const omote_html_rewriter_callbacks_t *callbacks, void *ctx);
+
+/** Frees a rewriter. */
+void omote_html_rewriter_free(omote_html_rewriter_t *rw);
+
+/** Rewrites one chunk; with `is_final`, the document ends here and everything held is settled and written. */
+void omote_html_rewriter_feed(omote_html_rewriter_t *rw, const char *chunk, size_t len, int is_final);
+
+/** What was removed so far. */
+const omote_html_rewriter_stats_t *omote_html_rewriter_stats(const omote_html_rewriter_t *rw);
+
+/** Whether `name` (lowercase) is a void element: its start tag is the whole element. */
+int omote_html_is_void_element(const char *name, size_t len);
+
+#endif
