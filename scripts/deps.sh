@@ -14,6 +14,7 @@ BUILD_PKGS=(
     cmake gcc make pkg-config
     libh2o-evloop-dev libh2o-dev libjansson-dev libhiredis-dev libssl-dev libpsl-dev
     python3 redis-server curl openssl
+    webext-ublock-origin-chromium  # ships EasyPrivacy (without --install-recommends, no browser)
 )
 TEST_PKGS=(
     "${BUILD_PKGS[@]}"
