@@ -1,0 +1,305 @@
+/*
+ * From elements to requests: which URL an element would load and as what resource type, resolved
+ * against the page, then judged by the rules. Inline scripts are judged by the URLs they name
+ * (loader snippets spell out the tracker's script URL). Rule matching itself lives in src/rules.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "omote/tracker.h"
+
+#define MAX_INLINE_URLS 64
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 0x20 : c;
+}
+
+static int starts_with_ci(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (len < n)
+        return 0;
+    for (size_t i = 0; i != n; ++i)
+        if (lower((unsigned char)s[i]) != prefix[i])
+            return 0;
+    return 1;
+}
+
+static int is_host_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+/* copies the host at `p` (up to `len`), lowercased, stopping at the first byte that ends a host */
+static size_t copy_host(const char *p, size_t len, char *host, size_t hostsz)
+{
+    size_t n = 0;
+    while (n < len && is_host_char((unsigned char)p[n]) && n + 1 < hostsz) {
+        host[n] = (char)lower((unsigned char)p[n]);
+        ++n;
+    }
+    host[n] = '\0';
+    return n;
+}
+
+/* the base URL's "scheme://authority" length and its path's directory length (up to the last '/') */
+static int split_base(const char *base, size_t *origin_len, size_t *dir_len)
+{
+    const char *sep = strstr(base, "://");
+    if (sep == NULL)
+        return -1;
+    const char *path = strchr(sep + 3, '/');
+    *origin_len = path != NULL ? (size_t)(path - base) : strlen(base);
+    if (path == NULL) {
+        *dir_len = *origin_len;
+        return 0;
+    }
+    const char *query = strpbrk(path, "?#");
+    const char *end = query != NULL ? query : path + strlen(path);
+    const char *last = end;
+    while (last > path && last[-1] != '/')
+        --last;
+    *dir_len = last - base;
+    return 0;
+}
+
+int omote_tracker_resolve_url(const char *base, const char *ref, size_t ref_len, char *out, size_t outsz, char *host, size_t hostsz)
+{
+    size_t origin_len, dir_len;
+    int n;
+
+    /* leading and trailing ASCII white space is not part of the URL (URL Standard) */
+    while (ref_len != 0 && (*ref == ' ' || *ref == '\t' || *ref == '\n' || *ref == '\r' || *ref == '\f'))
+        ++ref, --ref_len;
+    while (ref_len != 0 && (ref[ref_len - 1] == ' ' || ref[ref_len - 1] == '\t' || ref[ref_len - 1] == '\n' ||
+                            ref[ref_len - 1] == '\r' || ref[ref_len - 1] == '\f'))
+        --ref_len;
+    if (split_base(base, &origin_len, &dir_len) != 0)
+        return -1;
+
+    if (starts_with_ci(ref, ref_len, "http://") || starts_with_ci(ref, ref_len, "https://")) {
+        n = snprintf(out, outsz, "%.*s", (int)ref_len, ref);
+    } else if (ref_len >= 2 && (ref[0] == '/' || ref[0] == '\\') && (ref[1] == '/' || ref[1] == '\\')) {
+        const char *colon = strchr(base, ':');
+        n = snprintf(out, outsz, "%.*s:%.*s", (int)(colon - base), base, (int)ref_len, ref);
+    } else if (ref_len != 0 && ref[0] == '/') {
+        n = snprintf(out, outsz, "%.*s%.*s", (int)origin_len, base, (int)ref_len, ref);
+    } else if (ref_len == 0 || ref[0] == '#' || ref[0] == '?' || memchr(ref, ':', ref_len) == NULL) {
+        /* relative (or same-document): below the base's directory */
+        n = snprintf(out, outsz, "%.*s%s%.*s", (int)dir_len, base, dir_len == origin_len ? "/" : "", (int)ref_len, ref);
+    } else {
+        return -1; /* data:, javascript:, mailto: and the like make no request to judge */
+    }
+    if (n < 0 || (size_t)n >= outsz)
+        return -1;
+    for (char *p = out; *p != '\0' && p < out + 8; ++p)
+        if (*p == '\\')
+            *p = '/';
+    const char *authority = strstr(out, "://") + 3;
+    while (*authority == '/' || *authority == '\\')
+        ++authority;
+    const char *at = strpbrk(authority, "@/?#");
+    if (at != NULL && *at == '@')
+        authority = at + 1; /* userinfo is not the host */
+    if (copy_host(authority, strlen(authority), host, hostsz) == 0)
+        return -1;
+    return 0;
+}
+
+/* Judges one URL reference; returns 1 if blocked (and fills `why`). */
+static int judge_url(const omote_tracker_page_t *page, const char *ref, size_t len, omote_rules_type_t type,
+                     omote_tracker_why_t *why)
+{
+    char url[OMOTE_TRACKER_MAX_URL], host[256];
+    if (omote_tracker_resolve_url(page->url, ref, len, url, sizeof(url), host, sizeof(host)) != 0)
+        return 0;
+    omote_rules_request_t req = {url, host, page->host, type, page->first_party_domains, page->num_first_party_domains};
+    omote_rules_decision_t decision;
+    if (omote_rules_decide(page->rules, &req, &decision) != 0 || !decision.is_blocked)
+        return 0;
+    if (why != NULL) {
+        why->type = type;
+        snprintf(why->url, sizeof(why->url), "%s", url);
+        why->decision = decision;
+    }
+    return 1;
+}
+
+/* srcset: comma-separated candidates, each a URL followed by an optional descriptor */
+static int judge_srcset(const omote_tracker_page_t *page, const char *v, size_t len, omote_tracker_why_t *why)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == ',' || v[i] == '\t' || v[i] == '\n'))
+            ++i;
+        size_t start = i;
+        while (i < len && v[i] != ' ' && v[i] != '\t' && v[i] != '\n')
+            ++i;
+        size_t end = i;
+        if (end > start && v[end - 1] == ',')
+            --end;
+        if (end > start && judge_url(page, v + start, end - start, OMOTE_RULES_TYPE_IMAGE, why))
+            return 1;
+        while (i < len && v[i] != ',')
+            ++i;
+    }
+    return 0;
+}
+
+static const omote_html_attr_t *find_attr(const omote_html_token_t *tag, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i != tag->num_attrs; ++i)
+        if (tag->attrs[i].name.len == len && memcmp(tag->attrs[i].name.base, name, len) == 0 && !tag->attrs[i].is_duplicate)
+            return tag->attrs + i;
+    return NULL;
+}
+
+static int attr_blocked(const omote_tracker_page_t *page, const omote_html_token_t *tag, const char *name, omote_rules_type_t type,
+                        omote_tracker_why_t *why)
+{
+    const omote_html_attr_t *a = find_attr(tag, name);
+    return a != NULL && a->value.len != 0 && judge_url(page, a->value.base, a->value.len, type, why);
+}
+
+static int tag_is(const omote_html_token_t *tag, const char *name)
+{
+    return tag->name.len == strlen(name) && memcmp(tag->name.base, name, tag->name.len) == 0;
+}
+
+static int value_is(const omote_html_attr_t *a, const char *v)
+{
+    return a != NULL && a->value.len == strlen(v) && starts_with_ci(a->value.base, a->value.len, v);
+}
+
+/* Whether a script's type makes it executable (HTML §4.12.1.1: a JavaScript MIME type, "module" or none). */
+static int is_executable_script(const omote_html_token_t *tag)
+{
+    const omote_html_attr_t *type = find_attr(tag, "type");
+    if (type == NULL || type->value.len == 0 || value_is(type, "module"))
+        return 1;
+    const char *v = type->value.base;
+    size_t len = type->value.len;
+    return starts_with_ci(v, len, "text/javascript") || starts_with_ci(v, len, "application/javascript") ||
+           starts_with_ci(v, len, "text/ecmascript") || starts_with_ci(v, len, "application/ecmascript") ||
+           starts_with_ci(v, len, "application/x-javascript") || starts_with_ci(v, len, "text/jscript");
+}
+
+/* the resource type a <link> would fetch, or -1 for a link that fetches nothing worth judging */
+static int link_type(const omote_html_token_t *tag)
+{
+    const omote_html_attr_t *rel = find_attr(tag, "rel"), *as = find_attr(tag, "as");
+    if (rel == NULL)
+        return -1;
+    const char *v = rel->value.base;
+    size_t len = rel->value.len;
+    /* rel is a token list; the values omote acts on appear alone in practice, but scan tokens anyway */
+    for (size_t i = 0; i < len;) {
+        while (i < len && v[i] == ' ')
+            ++i;
+        size_t s = i;
+        while (i < len && v[i] != ' ')
+            ++i;
+        const char *t = v + s;
+        size_t tl = i - s;
+        if (tl == 10 && starts_with_ci(t, tl, "stylesheet"))
+            return OMOTE_RULES_TYPE_STYLESHEET;
+        if (tl == 13 && starts_with_ci(t, tl, "modulepreload"))
+            return OMOTE_RULES_TYPE_SCRIPT;
+        if (tl == 7 && starts_with_ci(t, tl, "preload")) {
+            if (value_is(as, "script"))
+                return OMOTE_RULES_TYPE_SCRIPT;
+            if (value_is(as, "style"))
+                return OMOTE_RULES_TYPE_STYLESHEET;
+            if (value_is(as, "image"))
+                return OMOTE_RULES_TYPE_IMAGE;
+            if (value_is(as, "font"))
+                return OMOTE_RULES_TYPE_FONT;
+            if (value_is(as, "fetch"))
+                return OMOTE_RULES_TYPE_XMLHTTPREQUEST;
+            return OMOTE_RULES_TYPE_OTHER;
+        }
+        if ((tl == 8 && starts_with_ci(t, tl, "prefetch")) || (tl == 10 && starts_with_ci(t, tl, "preconnect")) ||
+            (tl == 12 && starts_with_ci(t, tl, "dns-prefetch")))
+            return OMOTE_RULES_TYPE_OTHER;
+    }
+    return -1;
+}
+
+omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,
+                                                omote_tracker_why_t *why)
+{
+    if (tag_is(tag, "script")) {
+        if (find_attr(tag, "src") != NULL)
+            return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_SCRIPT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
+        return is_executable_script(tag) ? OMOTE_REWRITE_INSPECT : OMOTE_REWRITE_KEEP;
+    }
+    if (tag_is(tag, "img") || tag_is(tag, "source") || (tag_is(tag, "input") && value_is(find_attr(tag, "type"), "image"))) {
+        const omote_html_attr_t *srcset = find_attr(tag, "srcset");
+        omote_rules_type_t type = tag_is(tag, "source") && srcset == NULL ? OMOTE_RULES_TYPE_MEDIA : OMOTE_RULES_TYPE_IMAGE;
+        if (attr_blocked(page, tag, "src", type, why) || attr_blocked(page, tag, "data-src", OMOTE_RULES_TYPE_IMAGE, why) ||
+            (srcset != NULL && judge_srcset(page, srcset->value.base, srcset->value.len, why)))
+            return OMOTE_REWRITE_REMOVE;
+        return OMOTE_REWRITE_KEEP;
+    }
+    if (tag_is(tag, "iframe") || tag_is(tag, "frame"))
+        return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_SUBDOCUMENT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
+    if (tag_is(tag, "embed"))
+        return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_OBJECT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
+    if (tag_is(tag, "object"))
+        return attr_blocked(page, tag, "data", OMOTE_RULES_TYPE_OBJECT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
+    if (tag_is(tag, "video") || tag_is(tag, "audio"))
+        return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_MEDIA, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
+    if (tag_is(tag, "link")) {
+        int type = link_type(tag);
+        if (type >= 0 && attr_blocked(page, tag, "href", (omote_rules_type_t)type, why))
+            return OMOTE_REWRITE_REMOVE;
+    }
+    return OMOTE_REWRITE_KEEP;
+}
+
+/*
+ * Loader snippets name their tracker as a URL ("https://www.googletagmanager.com/gtm.js", or
+ * "https:\/\/..." inside JSON): every "//host" with a dot in the host is judged as a script request.
+ */
+omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page_t *page, const char *text, size_t len,
+                                                        omote_tracker_why_t *why)
+{
+    size_t judged = 0;
+    for (size_t i = 0; i + 2 < len && judged < MAX_INLINE_URLS; ++i) {
+        size_t skip;
+        if (text[i] == '/' && text[i + 1] == '/') {
+            skip = 2;
+        } else if (i + 4 < len && memcmp(text + i, "\\/\\/", 4) == 0) {
+            skip = 4;
+        } else {
+            continue;
+        }
+        char ref[OMOTE_TRACKER_MAX_URL];
+        size_t n = 0, j = i + skip;
+        int has_dot = 0;
+        memcpy(ref, "https://", 8);
+        n = 8;
+        while (j < len && n + 1 < sizeof(ref) && is_host_char((unsigned char)text[j])) {
+            has_dot |= text[j] == '.';
+            ref[n++] = text[j++];
+        }
+        size_t host_len = n - 8;
+        /* the path, up to where the string literal or the URL ends */
+        while (j < len && n + 1 < sizeof(ref) && text[j] != '"' && text[j] != '\'' && text[j] != '`' && text[j] != ' ' &&
+               text[j] != '\n' && text[j] != ')' && text[j] != ';') {
+            if (text[j] == '\\' && j + 1 < len && text[j + 1] == '/') {
+                ++j;
+                continue;
+            }
+            ref[n++] = text[j++];
+        }
+        i = j > i ? j - 1 : i;
+        if (host_len == 0 || !has_dot || ref[8] == '.' || ref[8 + host_len - 1] == '.')
+            continue;
+        ++judged;
+        if (judge_url(page, ref, n, OMOTE_RULES_TYPE_SCRIPT, why))
+            return OMOTE_REWRITE_REMOVE;
+    }
+    return OMOTE_REWRITE_KEEP;
+}

@@ -1,0 +1,186 @@
+/*
+ * Unit tests for judging elements: URL resolution, which attribute of which element is judged as
+ * which request type, inline loader snippets, and the whole chain (tokenizer, rewriter, rules)
+ * over the project's demo shop pages with the project's own filter list.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "omote/tracker.h"
+#include "tap.h"
+
+static const char own_list[] = "! filters written for these tests\n"
+                               "||googletagmanager.com^\n"
+                               "||google-analytics.com^\n"
+                               "||connect.facebook.net^$third-party\n"
+                               "||facebook.com/tr^\n"
+                               "||static.hotjar.com^\n"
+                               "||px.ads.linkedin.com^\n"
+                               "||doubleclick.net^$subdocument\n"
+                               "/pixel.gif$image\n"
+                               "@@||googletagmanager.com/allowed.js$script\n";
+
+static void test_resolve(void)
+{
+    char url[512], host[128];
+    const char *base = "https://Shop.example/products/tea.html?x=1";
+    ok(omote_tracker_resolve_url(base, "https://a.example/x", 19, url, sizeof(url), host, sizeof(host)) == 0 &&
+           strcmp(host, "a.example") == 0,
+       "absolute");
+    ok(omote_tracker_resolve_url(base, "//CDN.example/x.js", 18, url, sizeof(url), host, sizeof(host)) == 0 &&
+           strcmp(url, "https://CDN.example/x.js") == 0 && strcmp(host, "cdn.example") == 0,
+       "scheme-relative takes the page's scheme, host lowercased");
+    ok(omote_tracker_resolve_url(base, "/app.js", 7, url, sizeof(url), host, sizeof(host)) == 0 &&
+           strcmp(url, "https://Shop.example/app.js") == 0,
+       "path-absolute");
+    ok(omote_tracker_resolve_url(base, "img/a.png", 9, url, sizeof(url), host, sizeof(host)) == 0 &&
+           strcmp(url, "https://Shop.example/products/img/a.png") == 0,
+       "relative to the page's directory");
+    ok(omote_tracker_resolve_url(base, "  //t.example/p \n", 17, url, sizeof(url), host, sizeof(host)) == 0 &&
+           strcmp(host, "t.example") == 0,
+       "surrounding white space ignored");
+    ok(omote_tracker_resolve_url(base, "https://user@evil.example/p", 27, url, sizeof(url), host, sizeof(host)) == 0 &&
+           strcmp(host, "evil.example") == 0,
+       "userinfo is not the host");
+    ok(omote_tracker_resolve_url(base, "data:image/gif;base64,R0lG", 26, url, sizeof(url), host, sizeof(host)) != 0,
+       "data: makes no request");
+    ok(omote_tracker_resolve_url(base, "javascript:void(0)", 18, url, sizeof(url), host, sizeof(host)) != 0, "javascript:");
+}
+
+/* judges the first start tag of `html` */
+struct first_tag_t {
+    const omote_tracker_page_t *page;
+    omote_rewrite_verdict_t verdict;
+    int seen;
+};
+
+static int on_token(void *ctx, const omote_html_token_t *t)
+{
+    struct first_tag_t *f = ctx;
+    if (t->kind == OMOTE_HTML_START_TAG && !f->seen) {
+        f->verdict = omote_tracker_judge_tag(f->page, t, NULL);
+        f->seen = 1;
+    }
+    return 0;
+}
+
+static omote_rewrite_verdict_t judge(const omote_tracker_page_t *page, const char *html)
+{
+    struct first_tag_t f = {page};
+    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&(omote_html_options_t){0});
+    omote_html_tokenizer_feed(tok, html, strlen(html), 1, on_token, &f);
+    omote_html_tokenizer_free(tok);
+    return f.verdict;
+}
+
+static void test_tags(const omote_tracker_page_t *page)
+{
+    is_int(judge(page, "<script src=https://www.googletagmanager.com/gtag/js?id=G-1 async>"), OMOTE_REWRITE_REMOVE, "script src");
+    is_int(judge(page, "<script src=https://www.googletagmanager.com/allowed.js>"), OMOTE_REWRITE_KEEP, "exception honoured");
+    is_int(judge(page, "<script src=/app.js>"), OMOTE_REWRITE_KEEP, "first-party script");
+    is_int(judge(page, "<script>var a=1</script>"), OMOTE_REWRITE_INSPECT, "inline script inspected");
+    is_int(judge(page, "<script type=application/ld+json>{}</script>"), OMOTE_REWRITE_KEEP, "JSON-LD is not executed");
+    is_int(judge(page, "<script type=module>import x</script>"), OMOTE_REWRITE_INSPECT, "module script inspected");
+    is_int(judge(page, "<img src=\"https://www.facebook.com/tr?id=1&amp;ev=PageView\">"), OMOTE_REWRITE_REMOVE, "pixel with &amp;");
+    is_int(judge(page, "<img src=/logo.svg srcset=\"/a.png 1x, https://px.ads.linkedin.com/collect 2x\">"), OMOTE_REWRITE_REMOVE,
+           "tracker in srcset");
+    is_int(judge(page, "<img data-src=//px.ads.linkedin.com/c>"), OMOTE_REWRITE_REMOVE, "lazy data-src");
+    is_int(judge(page, "<img src=/img/pixel.gif>"), OMOTE_REWRITE_REMOVE, "path rule typed image");
+    is_int(judge(page, "<link rel=preconnect href=https://www.google-analytics.com>"), OMOTE_REWRITE_REMOVE, "preconnect");
+    is_int(judge(page, "<link rel=dns-prefetch href=//static.hotjar.com>"), OMOTE_REWRITE_REMOVE, "dns-prefetch");
+    is_int(judge(page, "<link rel=canonical href=https://www.google-analytics.com/>"), OMOTE_REWRITE_KEEP,
+           "rel=canonical fetches nothing");
+    is_int(judge(page, "<iframe src=https://ad.doubleclick.net/x>"), OMOTE_REWRITE_REMOVE, "tracker iframe");
+    is_int(judge(page, "<img src=https://ad.doubleclick.net/x>"), OMOTE_REWRITE_KEEP, "$subdocument rule spares an image");
+    is_int(judge(page, "<a href=https://www.google-analytics.com/>"), OMOTE_REWRITE_KEEP, "links are not requests");
+}
+
+static void test_inline(const omote_tracker_page_t *page)
+{
+    const char gtm[] = "(function(w,d,s,l,i){w[l]=w[l]||[];var f=d.getElementsByTagName(s)[0],j=d.createElement(s);"
+                       "j.async=true;j.src='https://www.googletagmanager.com/gtm.js?id='+i;f.parentNode.insertBefore(j,f);"
+                       "})(window,document,'script','dataLayer','GTM-X');";
+    omote_tracker_why_t why;
+    is_int(omote_tracker_judge_script_text(page, gtm, sizeof(gtm) - 1, &why), OMOTE_REWRITE_REMOVE, "GTM loader");
+    ok(strstr(why.url, "googletagmanager.com/gtm.js") != NULL && why.decision.line == 2, "why names the URL and the rule line");
+    const char escaped[] = "{\"u\":\"https:\\/\\/connect.facebook.net\\/en_US\\/fbevents.js\"}";
+    is_int(omote_tracker_judge_script_text(page, escaped, sizeof(escaped) - 1, NULL), OMOTE_REWRITE_REMOVE, "JSON-escaped URL");
+    const char own[] = "document.querySelector('a').href='//shop.example/cart'; // a comment";
+    is_int(omote_tracker_judge_script_text(page, own, sizeof(own) - 1, NULL), OMOTE_REWRITE_KEEP, "first-party script kept");
+}
+
+/* the whole chain over the demo shop */
+struct chain_t {
+    const omote_tracker_page_t *page;
+    char *out;
+    size_t len, cap;
+};
+
+static omote_rewrite_verdict_t chain_tag(void *ctx, const omote_html_token_t *t)
+{
+    return omote_tracker_judge_tag(((struct chain_t *)ctx)->page, t, NULL);
+}
+
+static omote_rewrite_verdict_t chain_text(void *ctx, const char *name, const char *text, size_t len, int is_truncated)
+{
+    return omote_tracker_judge_script_text(((struct chain_t *)ctx)->page, text, len, NULL);
+}
+
+static void chain_write(void *ctx, const char *bytes, size_t len, int is_input)
+{
+    struct chain_t *c = ctx;
+    if (c->len + len + 1 > c->cap) {
+        c->cap = (c->len + len + 1) * 2;
+        c->out = realloc(c->out, c->cap);
+    }
+    memcpy(c->out + c->len, bytes, len);
+    c->len += len;
+    c->out[c->len] = '\0';
+}
+
+static void test_demo_page(const omote_tracker_page_t *page)
+{
+    FILE *fp = fopen("config/demo-site/index.html", "rb");
+    if (fp == NULL) {
+        ok(0, "config/demo-site/index.html readable (tests run from the repo root)");
+        return;
+    }
+    static char html[256 * 1024];
+    size_t len = fread(html, 1, sizeof(html) - 1, fp);
+    fclose(fp);
+    html[len] = '\0';
+
+    struct chain_t c = {page};
+    omote_html_rewriter_callbacks_t cb = {chain_tag, chain_text, chain_write};
+    omote_html_rewriter_t *rw = omote_html_rewriter_create(&(omote_html_rewriter_options_t){0}, &cb, &c);
+    for (size_t off = 0; off < len; off += 1000)
+        omote_html_rewriter_feed(rw, html + off, len - off < 1000 ? len - off : 1000, off + 1000 >= len);
+    const omote_html_rewriter_stats_t *st = omote_html_rewriter_stats(rw);
+    printf("# demo index.html: %zu elements and %zu noscript blocks removed, %zu bytes\n", st->elements_removed,
+           st->noscript_removed, st->bytes_removed);
+    ok(strstr(c.out, "<script async src=\"https://www.googletagmanager.com") == NULL, "gtag.js tag gone");
+    ok(strstr(c.out, "fbevents.js');") == NULL, "Meta pixel loader gone");
+    ok(strstr(c.out, "static.hotjar.com/c/hotjar-") == NULL, "Hotjar loader gone");
+    ok(strstr(c.out, "ns.html?id=GTM") == NULL, "GTM noscript iframe gone");
+    ok(strstr(c.out, "<img src=\"https://px.ads.linkedin.com") == NULL, "LinkedIn pixel gone");
+    ok(strstr(c.out, "rel=\"preconnect\" href=\"https://www.googletagmanager.com\"") == NULL, "preconnect hint gone");
+    ok(strstr(c.out, "used to load https://www.googletagmanager.com/gtm.js") != NULL, "JSON-LD text kept");
+    ok(strstr(c.out, "</html>") != NULL, "the document still ends");
+    omote_html_rewriter_free(rw);
+    free(c.out);
+}
+
+int main(void)
+{
+    omote_rules_t *rules = omote_rules_create();
+    omote_rules_add_list(rules, "own", own_list, sizeof(own_list) - 1, NULL);
+    omote_rules_compile(rules);
+    omote_tracker_page_t page = {rules, "https://shop.example/index.html", "shop.example"};
+
+    test_resolve();
+    test_tags(&page);
+    test_inline(&page);
+    test_demo_page(&page);
+    omote_rules_free(rules);
+    return done_testing();
+}
