@@ -205,16 +205,17 @@ static void set_reading(struct st_exchange_t *ex, int on)
 /*
  * Hands the decoded body bytes to the visitor's side if it is ready for them, ending the
  * response once the body is complete (FINAL) or broken (ERROR). Called again from on_proceed,
- * so an end that arrives while a send is in flight is never lost.
+ * so an end that arrives while a send is in flight is never lost. Returns 1 when it ended the
+ * response: the request (and `ex` with it) may be gone already, so the caller touches nothing.
  */
-static void push_body(struct st_exchange_t *ex)
+static int push_body(struct st_exchange_t *ex)
 {
     if (ex->sending.bytes_inflight != 0)
-        return;
+        return 0;
 
     h2o_buffer_t **receiving = ex->sock != NULL ? &ex->sock->input : NULL;
     if (receiving != NULL && ex->decoded != (*receiving)->size)
-        return; /* bytes after the decoded prefix are framing not yet understood; never send them */
+        return 0; /* bytes after the decoded prefix are framing not yet understood; never send them */
     h2o_iovec_t vec = {NULL, 0};
     if (receiving != NULL) {
         vec = h2o_doublebuffer_prepare(&ex->sending, receiving, SIZE_MAX);
@@ -233,10 +234,11 @@ static void push_body(struct st_exchange_t *ex)
         state = H2O_SEND_STATE_FINAL;
     }
     if (vec.len == 0 && state == H2O_SEND_STATE_IN_PROGRESS)
-        return;
+        return 0;
     if (state != H2O_SEND_STATE_IN_PROGRESS)
         release_upstream(ex);
     h2o_send(ex->req, &vec, vec.len != 0 ? 1 : 0, state);
+    return state != H2O_SEND_STATE_IN_PROGRESS;
 }
 
 /* The body cannot be completed: stop reading, keep what was decoded, end with an error once sent. */
@@ -257,7 +259,8 @@ static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
 
     if (ex->sending.bytes_inflight != 0)
         h2o_doublebuffer_consume(&ex->sending);
-    push_body(ex);
+    if (push_body(ex))
+        return;
     if (!ex->body_done && !ex->had_error && ex->sock != NULL && ex->sock->input->size < OMOTE_UPSTREAM_HIGH_WATER)
         set_reading(ex, 1);
 }
@@ -329,7 +332,8 @@ static void on_body_readable(h2o_socket_t *sock, const char *err)
     arm_timer(ex, &ex->upstream->io_timeout, on_body_timeout);
     if (ex->body_done)
         set_reading(ex, 0);
-    push_body(ex);
+    if (push_body(ex))
+        return;
     if (ex->sock != NULL && ex->sending.bytes_inflight != 0 && ex->sock->input->size >= OMOTE_UPSTREAM_HIGH_WATER)
         set_reading(ex, 0); /* the visitor is behind: wait for on_proceed */
 }
