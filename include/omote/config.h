@@ -94,6 +94,19 @@ typedef struct st_omote_config_t {
     } limits;
 
     struct {
+        int rewrite_html; /* cut tracker elements out of HTML responses */
+        struct st_omote_tracker_list_config_t {
+            char *name; /* reported with each decision, e.g. "easyprivacy" */
+            char *path; /* resolved; readable when the configuration was loaded */
+        } *lists;
+        size_t num_lists;
+        char **first_party_domains; /* the retailer's other domains: never third party */
+        size_t num_first_party_domains;
+        size_t max_tag_bytes;     /* one tag held across chunks; longer ones are dropped */
+        size_t max_inspect_bytes; /* inline script text read to judge it */
+    } trackers;
+
+    struct {
         char *access_path; /* NULL: access log off; "-": standard output; else a file opened for append */
         char *error_path;  /* "-": standard error (default); else a file opened for append */
         omote_log_level_t level;

@@ -11,6 +11,9 @@
 /** Request handler: enforces header limits, removes spoofable forwarding headers, sends the request to the origin. */
 void omote_request_register(h2o_pathconf_t *pathconf);
 
+/** Output filter: cuts tracker elements out of HTML responses as they stream (trackers.rewrite_html). */
+void omote_rewrite_register(h2o_pathconf_t *pathconf);
+
 /**
  * Answers `req` with a short HTML page because the origin did not: 504 when it did not answer in
  * time, 502 otherwise. Counts the failure and logs `detail` (a constant reason, no request data

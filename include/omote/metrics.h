@@ -45,6 +45,12 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t redis_connects;
     uint64_t redis_errors;
     uint64_t redis_timeouts;
+    uint64_t html_rewritten;             /* HTML responses streamed through the rewriter */
+    uint64_t html_not_rewritten_encoded; /* HTML the origin encoded although omote asked for identity */
+    uint64_t html_elements_removed;
+    uint64_t html_noscript_removed;
+    uint64_t html_bytes_removed;
+    uint64_t html_oversized_tags;
 } omote_metrics_shard_t;
 
 /** Process-wide values that no shard owns. */

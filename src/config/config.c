@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* strdup, getcwd, inet_pton, access even under -std=c11 */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -85,9 +86,18 @@ static const struct st_int_field_t limit_ints[] = {
     INT_FIELD("api_body_bytes", 64, 1048576, 16384, limits.api_body_bytes),
 };
 
+static const struct st_int_field_t tracker_ints[] = {
+    INT_FIELD("max_tag_bytes", 1024, 1048576, 65536, trackers.max_tag_bytes),
+    INT_FIELD("max_inspect_bytes", 1024, 1048576, 65536, trackers.max_inspect_bytes),
+};
+
 #define NUM(table) (sizeof(table) / sizeof((table)[0]))
 
-static const char *const top_keys[] = {"listen", "origin", "timeouts", "threads", "admin", "redis", "limits", "log", NULL};
+static const char *const top_keys[] = {"listen", "origin", "timeouts", "threads", "admin", "redis", "limits", "log", "trackers",
+                                       NULL};
+static const char *const tracker_keys[] = {"rewrite_html", "lists", "first_party_domains", "max_tag_bytes", "max_inspect_bytes",
+                                           NULL};
+static const char *const tracker_list_keys[] = {"name", "path", NULL};
 static const char *const listen_keys[] = {"address", "port", "tls", NULL};
 static const char *const tls_keys[] = {"certificate", "key", NULL};
 static const char *const origin_keys[] = {"url", "preserve_host", "connect_timeout_ms", "io_timeout_ms", "keepalive_timeout_ms", NULL};
@@ -906,6 +916,85 @@ static int read_log(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
     return 0;
 }
 
+static int read_tracker_list(struct st_loader_t *ld, json_t *v, struct st_omote_tracker_list_config_t *list)
+{
+    const char *name;
+    if (expect_object(ld, v, tracker_list_keys) != 0)
+        return -1;
+    json_t *n = enter(ld, v, "name");
+    if (n == NULL)
+        return fail(ld, AT_PARENT, "required key is missing");
+    if (expect_string(ld, n, &name) != 0)
+        return -1;
+    list->name = xstrdup(name);
+    pop(ld);
+    return read_readable_file(ld, v, "path", &list->path);
+}
+
+static int read_tracker_lists(struct st_loader_t *ld, json_t *trackers, omote_config_t *conf)
+{
+    json_t *arr = enter(ld, trackers, "lists");
+    if (arr == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return fail(ld, AT_VALUE, "expected an array of {\"name\", \"path\"} objects, got %s", type_name(arr));
+    conf->trackers.num_lists = json_array_size(arr);
+    conf->trackers.lists = xcalloc(conf->trackers.num_lists + 1, sizeof(conf->trackers.lists[0]));
+    for (size_t i = 0; i < conf->trackers.num_lists; ++i) {
+        push_index(ld, i);
+        if (read_tracker_list(ld, json_array_get(arr, i), &conf->trackers.lists[i]) != 0)
+            return -1;
+        pop(ld);
+    }
+    pop(ld);
+    return 0;
+}
+
+static int read_first_party_domains(struct st_loader_t *ld, json_t *trackers, omote_config_t *conf)
+{
+    json_t *arr = enter(ld, trackers, "first_party_domains");
+    if (arr == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return fail(ld, AT_VALUE, "expected an array of domain names, got %s", type_name(arr));
+    conf->trackers.num_first_party_domains = json_array_size(arr);
+    conf->trackers.first_party_domains = xcalloc(conf->trackers.num_first_party_domains + 1, sizeof(char *));
+    for (size_t i = 0; i < conf->trackers.num_first_party_domains; ++i) {
+        const char *d;
+        push_index(ld, i);
+        if (expect_string(ld, json_array_get(arr, i), &d) != 0)
+            return -1;
+        for (const char *p = d; *p != '\0'; ++p)
+            if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.'))
+                return fail(ld, AT_VALUE, "\"%s\" is not a domain name", d);
+        char *copy = xstrdup(d);
+        for (char *p = copy; *p != '\0'; ++p)
+            *p = (char)tolower((unsigned char)*p);
+        conf->trackers.first_party_domains[i] = copy;
+        pop(ld);
+    }
+    pop(ld);
+    return 0;
+}
+
+static int read_trackers(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *trackers;
+    conf->trackers.rewrite_html = 1;
+    if (enter_object(ld, root, "trackers", tracker_keys, &trackers) != 0 ||
+        read_ints(ld, trackers, conf, tracker_ints, NUM(tracker_ints)) != 0)
+        return -1;
+    if (trackers != NULL && (opt_bool(ld, trackers, "rewrite_html", &conf->trackers.rewrite_html) != 0 ||
+                             read_tracker_lists(ld, trackers, conf) != 0 || read_first_party_domains(ld, trackers, conf) != 0))
+        return -1;
+    pop(ld);
+    return 0;
+}
+
 static int build(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
 {
     if (!json_is_object(root))
@@ -913,7 +1002,7 @@ static int build(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
     if (expect_object(ld, root, top_keys) != 0 || read_listen(ld, root, conf) != 0 || read_origin(ld, root, conf) != 0 ||
         read_timeouts(ld, root, conf) != 0 || read_threads(ld, root, conf) != 0 || read_admin(ld, root, conf) != 0 ||
         read_redis(ld, root, conf) != 0 || read_limits(ld, root, conf) != 0 || read_log(ld, root, conf) != 0 ||
-        check_admin_clash(ld, conf) != 0)
+        read_trackers(ld, root, conf) != 0 || check_admin_clash(ld, conf) != 0)
         return -1;
     return 0;
 }
@@ -1085,6 +1174,14 @@ void omote_config_free(omote_config_t *conf)
     free(conf->redis.unix_path);
     free(conf->log.access_path);
     free(conf->log.error_path);
+    for (size_t i = 0; i < conf->trackers.num_lists; ++i) {
+        free(conf->trackers.lists[i].name);
+        free(conf->trackers.lists[i].path);
+    }
+    free(conf->trackers.lists);
+    for (size_t i = 0; i < conf->trackers.num_first_party_domains; ++i)
+        free(conf->trackers.first_party_domains[i]);
+    free(conf->trackers.first_party_domains);
     free(conf);
 }
 

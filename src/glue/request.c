@@ -205,6 +205,35 @@ static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_l
     omote_upstream_proxy(link->upstream, req, host, target);
 }
 
+/*
+ * The rewriter reads identity-coded HTML only: a request that asks for a document (a navigation,
+ * by Sec-Fetch-Dest or Accept) goes to the origin without Accept-Encoding. Scripts, styles and
+ * images keep theirs.
+ */
+static int wants_document(const h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-fetch-dest"), -1);
+    if (i != -1) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        return h2o_lcstris(v.base, v.len, H2O_STRLIT("document")) || h2o_lcstris(v.base, v.len, H2O_STRLIT("iframe")) ||
+               h2o_lcstris(v.base, v.len, H2O_STRLIT("frame"));
+    }
+    if ((i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1)) == -1)
+        return 1; /* no Accept: anything, HTML included */
+    h2o_iovec_t v = req->headers.entries[i].value;
+    return h2o_strstr(v.base, v.len, H2O_STRLIT("text/html")) != SIZE_MAX ||
+           h2o_strstr(v.base, v.len, H2O_STRLIT("application/xhtml+xml")) != SIZE_MAX || h2o_strstr(v.base, v.len, H2O_STRLIT("*/*")) != SIZE_MAX;
+}
+
+static void ask_for_identity_html(h2o_req_t *req, const omote_generation_t *gen)
+{
+    if (!gen->config->trackers.rewrite_html || gen->config->trackers.num_lists == 0 || !wants_document(req))
+        return;
+    ssize_t i;
+    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_ENCODING, -1)) != -1)
+        h2o_delete_header(&req->headers, i);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     omote_worker_t *worker = omote_worker_of(req->conn->ctx);
@@ -216,6 +245,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     clean_headers(req);
+    ask_for_identity_html(req, link->gen);
     hand_to_proxy(req, worker, link);
     return 0;
 }

@@ -141,6 +141,19 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
     render_counter(&out, "omote_redis_errors_total", "Redis commands or connections that failed.", "counter", SUM(redis_errors));
     render_counter(&out, "omote_redis_timeouts_total", "Redis commands that exceeded redis.command_timeout_ms.", "counter",
                    SUM(redis_timeouts));
+    render_counter(&out, "omote_html_rewritten_total", "HTML responses streamed through the tracker rewriter.", "counter",
+                   SUM(html_rewritten));
+    render_counter(&out, "omote_html_not_rewritten_encoded_total",
+                   "HTML responses passed unchanged because the origin encoded them (gzip, br) unasked.", "counter",
+                   SUM(html_not_rewritten_encoded));
+    emit(&out, "# HELP omote_html_removed_total Tracker elements cut out of HTML, by kind.\n"
+               "# TYPE omote_html_removed_total counter\n"
+               "omote_html_removed_total{kind=\"element\"} %llu\nomote_html_removed_total{kind=\"noscript\"} %llu\n"
+               "omote_html_removed_total{kind=\"oversized_tag\"} %llu\n",
+         (unsigned long long)SUM(html_elements_removed), (unsigned long long)SUM(html_noscript_removed),
+         (unsigned long long)SUM(html_oversized_tags));
+    render_counter(&out, "omote_html_removed_bytes_total", "Bytes of HTML cut out with tracker elements.", "counter",
+                   SUM(html_bytes_removed));
     render_counter(&out, "omote_config_reloads_total", "Configuration reloads applied (SIGHUP).", "counter",
                    load(&process->reloads_ok));
     render_counter(&out, "omote_config_reload_failures_total", "Configuration reloads refused; the running one kept serving.",

@@ -29,6 +29,7 @@
 #include "omote/log.h"
 #include "omote/redis.h"
 #include "omote/runtime.h"
+#include "omote/rules.h"
 #include "omote/upstream.h"
 #include <netdb.h>
 
@@ -62,6 +63,7 @@ void omote_generation_release(omote_generation_t *gen)
         return;
     if (gen->origin_ssl_ctx != NULL)
         SSL_CTX_free(gen->origin_ssl_ctx);
+    omote_rules_free(gen->rules);
     free(gen->origin.host.base);
     free(gen->origin.authority.base);
     free(gen->origin.path.base);
@@ -93,6 +95,53 @@ static int resolve_origin(const omote_config_t *conf, struct sockaddr_storage *a
     return 0;
 }
 
+static char *read_whole_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return NULL;
+    char *text = NULL;
+    size_t cap = 0;
+    *len = 0;
+    for (;;) {
+        if (*len + 65536 > cap && (text = realloc(text, cap = cap * 2 + 65536)) == NULL)
+            abort();
+        size_t n = fread(text + *len, 1, cap - *len, fp);
+        *len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(fp);
+    return text;
+}
+
+/* Reads and compiles trackers.lists; logs what each list held and what was skipped. */
+static omote_rules_t *load_rules(const omote_config_t *conf, char *err, size_t errlen)
+{
+    omote_rules_t *rules = omote_rules_create();
+    for (size_t i = 0; i != conf->trackers.num_lists; ++i) {
+        omote_rules_stats_t stats = {0};
+        size_t len;
+        char *text = read_whole_file(conf->trackers.lists[i].path, &len);
+        if (text == NULL) {
+            snprintf(err, errlen, "trackers.lists[%zu].path: cannot read %s: %s", i, conf->trackers.lists[i].path,
+                     strerror(errno));
+            omote_rules_free(rules);
+            return NULL;
+        }
+        omote_rules_add_list(rules, conf->trackers.lists[i].name, text, len, &stats);
+        free(text);
+        size_t cosmetic = 0;
+        for (size_t k = 0; k != OMOTE_RULES_COSMETIC_COUNT; ++k)
+            cosmetic += stats.cosmetic[k];
+        omote_log(OMOTE_LOG_INFO, MODULE, "event=rules_loaded list=%s lines=%zu filters=%zu exceptions=%zu cosmetic_skipped=%zu "
+                  "unsupported_skipped=%zu", conf->trackers.lists[i].name, stats.lines, stats.filters, stats.exceptions, cosmetic,
+                  stats.skipped);
+    }
+    omote_rules_compile(rules);
+    return rules;
+}
+
 /* Builds a generation owning `conf`, or returns NULL with `err` (and frees nothing). */
 static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, char *err, size_t errlen)
 {
@@ -107,8 +156,13 @@ static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, 
     socklen_t addrlen;
     if (resolve_origin(conf, &addr, &addrlen, err, errlen) != 0)
         return NULL;
-    if (parsed.scheme == &H2O_URL_SCHEME_HTTPS && (ssl_ctx = omote_tls_create_origin_client(err, errlen)) == NULL)
+    omote_rules_t *rules = load_rules(conf, err, errlen);
+    if (rules == NULL)
         return NULL;
+    if (parsed.scheme == &H2O_URL_SCHEME_HTTPS && (ssl_ctx = omote_tls_create_origin_client(err, errlen)) == NULL) {
+        omote_rules_free(rules);
+        return NULL;
+    }
 
     omote_generation_t *gen = h2o_mem_alloc(sizeof(*gen));
     *gen = (omote_generation_t){id, conf};
@@ -116,6 +170,7 @@ static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, 
     gen->origin_addrlen = addrlen;
     h2o_url_copy(NULL, &gen->origin, &parsed);
     gen->origin_ssl_ctx = ssl_ctx;
+    gen->rules = rules;
     gen->refs = 1;
     return gen;
 }
@@ -380,6 +435,7 @@ static void setup_h2o(const omote_config_t *conf)
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
     pathconf->error_log.emit_request_errors = 0; /* h2o would print query strings; omote logs without them */
     omote_request_register(pathconf);
+    omote_rewrite_register(pathconf);
     omote_access_log_register(pathconf);
 
     setup_globalconf(&admin_globalconf, conf);

@@ -478,6 +478,47 @@ static void test_tls_files(void)
     }
 }
 
+static void test_trackers(void)
+{
+    char json[2048];
+    make_dir("lists");
+    make_file("lists/own.txt", "||tracker.example^\n");
+    snprintf(json, sizeof(json),
+             HEAD ", \"trackers\": {\"lists\": [{\"name\": \"own\", \"path\": \"%s\"}], "
+                  "\"first_party_domains\": [\"CDN.Shop.example\"], \"max_tag_bytes\": 4096}}",
+             tmp_path("lists/own.txt"));
+    omote_config_error_t err;
+    omote_config_t *conf = load(json, &err);
+    ok(conf != NULL, "trackers: loads (%s)", conf == NULL ? err.text : "");
+    if (conf != NULL) {
+        is_int(conf->trackers.num_lists, 1, "trackers: one list");
+        is_str(conf->trackers.lists[0].name, "own", "trackers: list name");
+        is_str(conf->trackers.lists[0].path, tmp_path("lists/own.txt"), "trackers: list path");
+        is_int(conf->trackers.num_first_party_domains, 1, "trackers: one first-party domain");
+        is_str(conf->trackers.first_party_domains[0], "cdn.shop.example", "trackers: domain lowercased");
+        is_int(conf->trackers.max_tag_bytes, 4096, "trackers: max_tag_bytes");
+        is_int(conf->trackers.max_inspect_bytes, 65536, "trackers: max_inspect_bytes default");
+        is_int(conf->trackers.rewrite_html, 1, "trackers: rewrite_html default on");
+        omote_config_free(conf);
+    }
+    conf = load(HEAD "}", &err);
+    ok(conf != NULL && conf->trackers.num_lists == 0 && conf->trackers.rewrite_html, "trackers: absent section means no lists");
+    omote_config_free(conf);
+
+    char expected[1024];
+    snprintf(json, sizeof(json), HEAD ", \"trackers\": {\"lists\": [{\"name\": \"x\", \"path\": `\"%s\"}]}}",
+             tmp_path("lists/missing.txt"));
+    snprintf(expected, sizeof(expected), "trackers.lists[0].path: cannot read \"%s\": No such file or directory",
+             tmp_path("lists/missing.txt"));
+    check_error_at(json, expected, "trackers: a missing list file is named");
+    check_error_at(HEAD ", \"trackers\": {\"lists\": [`{\"path\": \"/etc/hostname\"}]}}", "trackers.lists[0].name: required key is missing",
+                   "trackers: list without a name");
+    check_error_at(HEAD ", \"trackers\": {\"first_party_domains\": [`\"bad domain\"]}}",
+                   "trackers.first_party_domains[0]: \"bad domain\" is not a domain name", "trackers: bad domain");
+    check_error_at(HEAD ", \"trackers\": {\"max_tag_bytes\": `10}}", "trackers.max_tag_bytes: 10 is out of range 1024..1048576",
+                   "trackers: bound too small");
+}
+
 static void test_listener_clashes(void)
 {
     check_error_at("{\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 80}, {\"port\": 81}, `{\"address\": \"127.0.0.1\", "
@@ -769,6 +810,7 @@ int main(void)
     test_urls();
     test_addresses();
     test_tls_files();
+    test_trackers();
     test_listener_clashes();
     test_redis_reconnect();
     test_threads();
