@@ -24,13 +24,16 @@ BENCH_PKGS=(
     "${BUILD_PKGS[@]}"
     nghttp2-client wrk nginx-light h2o gnuplot-nox procps
 )
+NODE_PKGS=(
+    nodejs npm
+)
 FUZZ_PKGS=(
     "${BUILD_PKGS[@]}"
     clang libclang-rt-14-dev
 )
 
 usage() {
-    echo "usage: bash scripts/deps.sh build|test|bench|fuzz" >&2
+    echo "usage: bash scripts/deps.sh build|test|bench|fuzz|node" >&2
     exit 2
 }
 
@@ -40,6 +43,7 @@ case "$1" in
     test) PKGS=("${TEST_PKGS[@]}") ;;
     bench) PKGS=("${BENCH_PKGS[@]}") ;;
     fuzz) PKGS=("${FUZZ_PKGS[@]}") ;;
+    node) PKGS=("${NODE_PKGS[@]}") ;;
     -h|--help) usage ;;
     *) echo "deps.sh: unknown group '$1'" >&2; usage ;;
 esac
