@@ -104,6 +104,8 @@ typedef struct st_omote_config_t {
         size_t num_first_party_domains;
         size_t max_tag_bytes;     /* one tag held across chunks; longer ones are dropped */
         size_t max_inspect_bytes; /* inline script text read to judge it */
+        char **strip_query_params; /* name patterns ('*' wildcard) removed from targets sent to the origin */
+        size_t num_strip_query_params;
     } trackers;
 
     struct {

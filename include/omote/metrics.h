@@ -51,6 +51,7 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t html_noscript_removed;
     uint64_t html_bytes_removed;
     uint64_t html_oversized_tags;
+    uint64_t query_params_removed; /* tracking parameters cut from targets sent to the origin */
 } omote_metrics_shard_t;
 
 /** Process-wide values that no shard owns. */

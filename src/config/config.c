@@ -21,6 +21,7 @@
 
 #include "config/internal.h"
 #include "omote/config.h"
+#include "omote/query.h"
 
 #define MAX_FILE_BYTES (4 * 1024 * 1024)
 #define MAX_PATH_DEPTH 8 /* deepest schema path: listen[0].tls.certificate */
@@ -95,8 +96,8 @@ static const struct st_int_field_t tracker_ints[] = {
 
 static const char *const top_keys[] = {"listen", "origin", "timeouts", "threads", "admin", "redis", "limits", "log", "trackers",
                                        NULL};
-static const char *const tracker_keys[] = {"rewrite_html", "lists", "first_party_domains", "max_tag_bytes", "max_inspect_bytes",
-                                           NULL};
+static const char *const tracker_keys[] = {"rewrite_html",      "lists", "first_party_domains", "max_tag_bytes",
+                                           "max_inspect_bytes", "strip_query_params", NULL};
 static const char *const tracker_list_keys[] = {"name", "path", NULL};
 static const char *const listen_keys[] = {"address", "port", "tls", NULL};
 static const char *const tls_keys[] = {"certificate", "key", NULL};
@@ -981,6 +982,38 @@ static int read_first_party_domains(struct st_loader_t *ld, json_t *trackers, om
     return 0;
 }
 
+/* strip_query_params: absent means omote's default list, [] means none */
+static int read_strip_query_params(struct st_loader_t *ld, json_t *trackers, omote_config_t *conf)
+{
+    json_t *arr = enter(ld, trackers, "strip_query_params");
+    size_t n = 0;
+    if (arr == NULL) {
+        while (omote_query_default_tracking_params[n] != NULL)
+            ++n;
+        conf->trackers.strip_query_params = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i != n; ++i)
+            conf->trackers.strip_query_params[i] = xstrdup(omote_query_default_tracking_params[i]);
+        conf->trackers.num_strip_query_params = n;
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return fail(ld, AT_VALUE, "expected an array of parameter name patterns, got %s", type_name(arr));
+    n = json_array_size(arr);
+    conf->trackers.strip_query_params = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i != n; ++i) {
+        const char *pattern;
+        push_index(ld, i);
+        if (expect_string(ld, json_array_get(arr, i), &pattern) != 0)
+            return -1;
+        conf->trackers.strip_query_params[i] = xstrdup(pattern);
+        conf->trackers.num_strip_query_params = i + 1;
+        pop(ld);
+    }
+    pop(ld);
+    return 0;
+}
+
 static int read_trackers(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
 {
     json_t *trackers;
@@ -990,6 +1023,8 @@ static int read_trackers(struct st_loader_t *ld, json_t *root, omote_config_t *c
         return -1;
     if (trackers != NULL && (opt_bool(ld, trackers, "rewrite_html", &conf->trackers.rewrite_html) != 0 ||
                              read_tracker_lists(ld, trackers, conf) != 0 || read_first_party_domains(ld, trackers, conf) != 0))
+        return -1;
+    if (read_strip_query_params(ld, trackers, conf) != 0)
         return -1;
     pop(ld);
     return 0;
@@ -1182,6 +1217,9 @@ void omote_config_free(omote_config_t *conf)
     for (size_t i = 0; i < conf->trackers.num_first_party_domains; ++i)
         free(conf->trackers.first_party_domains[i]);
     free(conf->trackers.first_party_domains);
+    for (size_t i = 0; i < conf->trackers.num_strip_query_params; ++i)
+        free(conf->trackers.strip_query_params[i]);
+    free(conf->trackers.strip_query_params);
     free(conf);
 }
 

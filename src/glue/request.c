@@ -11,6 +11,7 @@
 #include "omote/glue.h"
 #include "omote/log.h"
 #include "omote/proxied.h"
+#include "omote/query.h"
 #include "omote/upstream.h"
 
 #define MODULE "omote/request"
@@ -234,6 +235,21 @@ static void ask_for_identity_html(h2o_req_t *req, const omote_generation_t *gen)
         h2o_delete_header(&req->headers, i);
 }
 
+/* tracking parameters never reach the origin; the rest of the target stays byte for byte */
+static void strip_tracking_params(h2o_req_t *req, const omote_config_t *conf, omote_worker_t *worker)
+{
+    if (conf->trackers.num_strip_query_params == 0 || memchr(req->path.base, '?', req->path.len) == NULL)
+        return;
+    size_t removed;
+    char *out = h2o_mem_alloc_pool(&req->pool, req->path.len);
+    size_t len = omote_query_strip(req->path.base, req->path.len, (const char *const *)conf->trackers.strip_query_params,
+                                   conf->trackers.num_strip_query_params, out, &removed);
+    if (removed == 0)
+        return;
+    req->path = h2o_iovec_init(out, len);
+    omote_metrics_add(&worker->metrics.query_params_removed, removed);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     omote_worker_t *worker = omote_worker_of(req->conn->ctx);
@@ -245,6 +261,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     clean_headers(req);
+    strip_tracking_params(req, link->gen->config, worker);
     ask_for_identity_html(req, link->gen);
     hand_to_proxy(req, worker, link);
     return 0;

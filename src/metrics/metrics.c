@@ -154,6 +154,8 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
          (unsigned long long)SUM(html_oversized_tags));
     render_counter(&out, "omote_html_removed_bytes_total", "Bytes of HTML cut out with tracker elements.", "counter",
                    SUM(html_bytes_removed));
+    render_counter(&out, "omote_query_params_removed_total", "Tracking query parameters removed from URLs sent to the origin.",
+                   "counter", SUM(query_params_removed));
     render_counter(&out, "omote_config_reloads_total", "Configuration reloads applied (SIGHUP).", "counter",
                    load(&process->reloads_ok));
     render_counter(&out, "omote_config_reload_failures_total", "Configuration reloads refused; the running one kept serving.",

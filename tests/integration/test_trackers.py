@@ -93,6 +93,15 @@ class TrackerRemovalTest(unittest.TestCase):
         self.assertGreater(m.get('omote_html_removed_total{kind="element"}', 0), 0)
         self.assertGreater(m.get('omote_html_removed_total{kind="noscript"}', 0), 0)
 
+    def test_tracking_parameters_never_reach_the_origin(self):
+        e = self.get("/_test/echo?utm_source=news&id=7&gclid=abc&q=%E8%8C%B6&utm%5Fmedium=x").json()
+        self.assertEqual(e["path"], "/_test/echo?id=7&q=%E8%8C%B6")
+        e = self.get("/_test/echo?fbclid=1").json()
+        self.assertEqual(e["path"], "/_test/echo")
+        e = self.get("/_test/echo?a=1&&b=2").json()
+        self.assertEqual(e["path"], "/_test/echo?a=1&&b=2", "an untouched target passes exactly")
+        self.assertGreaterEqual(self.stack.omote.metrics().get("omote_query_params_removed_total", 0), 4)
+
     def test_rules_loaded_logged(self):
         self.assertIn("event=rules_loaded list=own", self.stack.omote.stderr())
 

@@ -499,6 +499,8 @@ static void test_trackers(void)
         is_int(conf->trackers.max_tag_bytes, 4096, "trackers: max_tag_bytes");
         is_int(conf->trackers.max_inspect_bytes, 65536, "trackers: max_inspect_bytes default");
         is_int(conf->trackers.rewrite_html, 1, "trackers: rewrite_html default on");
+        ok(conf->trackers.num_strip_query_params == 11 && strcmp(conf->trackers.strip_query_params[0], "utm_*") == 0,
+           "trackers: default tracking parameters");
         omote_config_free(conf);
     }
     conf = load(HEAD "}", &err);
@@ -515,6 +517,11 @@ static void test_trackers(void)
                    "trackers: list without a name");
     check_error_at(HEAD ", \"trackers\": {\"first_party_domains\": [`\"bad domain\"]}}",
                    "trackers.first_party_domains[0]: \"bad domain\" is not a domain name", "trackers: bad domain");
+    conf = load(HEAD ", \"trackers\": {\"strip_query_params\": []}}", &err);
+    ok(conf != NULL && conf->trackers.num_strip_query_params == 0, "trackers: [] turns parameter stripping off");
+    omote_config_free(conf);
+    check_error_at(HEAD ", \"trackers\": {\"strip_query_params\": [`7]}}",
+                   "trackers.strip_query_params[0]: expected a string, got an integer", "trackers: pattern must be a string");
     check_error_at(HEAD ", \"trackers\": {\"max_tag_bytes\": `10}}", "trackers.max_tag_bytes: 10 is out of range 1024..1048576",
                    "trackers: bound too small");
 }
