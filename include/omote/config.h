@@ -106,6 +106,8 @@ typedef struct st_omote_config_t {
         size_t max_inspect_bytes; /* inline script text read to judge it */
         char **strip_query_params; /* name patterns ('*' wildcard) removed from targets sent to the origin */
         size_t num_strip_query_params;
+        char **block_paths; /* first-party paths ('*' wildcard) that forward to trackers: answered 204 */
+        size_t num_block_paths;
     } trackers;
 
     struct {

@@ -52,6 +52,7 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t html_bytes_removed;
     uint64_t html_oversized_tags;
     uint64_t query_params_removed; /* tracking parameters cut from targets sent to the origin */
+    uint64_t requests_blocked[2];  /* answered 204 as trackers: [0] by trackers.block_paths, [1] by a rule */
 } omote_metrics_shard_t;
 
 /** Process-wide values that no shard owns. */

@@ -40,6 +40,13 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
                                                         omote_tracker_why_t *why);
 
 /**
+ * The resource type of a request by its Sec-Fetch-Dest value ("script", "image", "empty", ...).
+ * Returns -1 for navigations ("document", "iframe", "frame"), which omote never blocks as
+ * requests: the page itself is what is being rewritten.
+ */
+int omote_tracker_fetch_dest_type(const char *dest, size_t len);
+
+/**
  * Resolves `ref` (an attribute value: absolute, scheme-relative, path-absolute or relative)
  * against `base` into `out` (NUL-terminated) and writes the resolved host (lowercase) into
  * `host`. Returns 0, or -1 if it is not an http(s) URL or does not fit.

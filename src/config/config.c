@@ -97,7 +97,7 @@ static const struct st_int_field_t tracker_ints[] = {
 static const char *const top_keys[] = {"listen", "origin", "timeouts", "threads", "admin", "redis", "limits", "log", "trackers",
                                        NULL};
 static const char *const tracker_keys[] = {"rewrite_html",      "lists", "first_party_domains", "max_tag_bytes",
-                                           "max_inspect_bytes", "strip_query_params", NULL};
+                                           "max_inspect_bytes", "strip_query_params", "block_paths", NULL};
 static const char *const tracker_list_keys[] = {"name", "path", NULL};
 static const char *const listen_keys[] = {"address", "port", "tls", NULL};
 static const char *const tls_keys[] = {"certificate", "key", NULL};
@@ -1014,6 +1014,32 @@ static int read_strip_query_params(struct st_loader_t *ld, json_t *trackers, omo
     return 0;
 }
 
+static int read_block_paths(struct st_loader_t *ld, json_t *trackers, omote_config_t *conf)
+{
+    json_t *arr = enter(ld, trackers, "block_paths");
+    if (arr == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return fail(ld, AT_VALUE, "expected an array of path patterns, got %s", type_name(arr));
+    size_t n = json_array_size(arr);
+    conf->trackers.block_paths = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i != n; ++i) {
+        const char *pattern;
+        push_index(ld, i);
+        if (expect_string(ld, json_array_get(arr, i), &pattern) != 0)
+            return -1;
+        if (pattern[0] != '/')
+            return fail(ld, AT_VALUE, "\"%s\" must start with '/'", pattern);
+        conf->trackers.block_paths[i] = xstrdup(pattern);
+        conf->trackers.num_block_paths = i + 1;
+        pop(ld);
+    }
+    pop(ld);
+    return 0;
+}
+
 static int read_trackers(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
 {
     json_t *trackers;
@@ -1024,7 +1050,7 @@ static int read_trackers(struct st_loader_t *ld, json_t *root, omote_config_t *c
     if (trackers != NULL && (opt_bool(ld, trackers, "rewrite_html", &conf->trackers.rewrite_html) != 0 ||
                              read_tracker_lists(ld, trackers, conf) != 0 || read_first_party_domains(ld, trackers, conf) != 0))
         return -1;
-    if (read_strip_query_params(ld, trackers, conf) != 0)
+    if (read_strip_query_params(ld, trackers, conf) != 0 || read_block_paths(ld, trackers, conf) != 0)
         return -1;
     pop(ld);
     return 0;
@@ -1220,6 +1246,9 @@ void omote_config_free(omote_config_t *conf)
     for (size_t i = 0; i < conf->trackers.num_strip_query_params; ++i)
         free(conf->trackers.strip_query_params[i]);
     free(conf->trackers.strip_query_params);
+    for (size_t i = 0; i < conf->trackers.num_block_paths; ++i)
+        free(conf->trackers.block_paths[i]);
+    free(conf->trackers.block_paths);
     free(conf);
 }
 

@@ -10,8 +10,11 @@
 #include <sys/time.h>
 #include "omote/glue.h"
 #include "omote/log.h"
+#include "omote/redact.h"
 #include "omote/proxied.h"
 #include "omote/query.h"
+#include "omote/rules.h"
+#include "omote/tracker.h"
 #include "omote/upstream.h"
 
 #define MODULE "omote/request"
@@ -250,6 +253,86 @@ static void strip_tracking_params(h2o_req_t *req, const omote_config_t *conf, om
     omote_metrics_add(&worker->metrics.query_params_removed, removed);
 }
 
+/* the lowercase host of an authority or URL ("shop.example:8443", "https://a.example/x") */
+static size_t host_of(h2o_iovec_t s, char *out, size_t cap)
+{
+    size_t i = 0, n = 0;
+    for (size_t k = 0; k + 2 < s.len; ++k)
+        if (s.base[k] == ':' && s.base[k + 1] == '/' && s.base[k + 2] == '/') {
+            i = k + 3;
+            break;
+        }
+    for (; i < s.len && n + 1 < cap && s.base[i] != ':' && s.base[i] != '/' && s.base[i] != '?'; ++i)
+        out[n++] = s.base[i] >= 'A' && s.base[i] <= 'Z' ? s.base[i] + 0x20 : s.base[i];
+    out[n] = '\0';
+    return n;
+}
+
+static int matches_block_path(h2o_req_t *req, const omote_config_t *conf)
+{
+    const char *q = memchr(req->path.base, '?', req->path.len);
+    size_t len = q != NULL ? (size_t)(q - req->path.base) : req->path.len;
+    for (size_t i = 0; i != conf->trackers.num_block_paths; ++i)
+        if (omote_query_name_matches(conf->trackers.block_paths[i], req->path.base, len))
+            return 1;
+    return 0;
+}
+
+/*
+ * A sub-resource request the rules block is a tracker reached through the shop's own name (a
+ * first-party proxy path): it gets 204 without the origin. Only browsers' fetches are judged,
+ * by their Sec-Fetch-Dest; navigations never are, and neither are clients that send no such field.
+ */
+static int is_blocked_by_rules(h2o_req_t *req, const omote_generation_t *gen, const omote_rules_decision_t **why_out,
+                               omote_rules_decision_t *decision)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-fetch-dest"), -1);
+    if (i == -1 || omote_rules_num_filters(gen->rules) == 0)
+        return 0;
+    int type = omote_tracker_fetch_dest_type(req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+    if (type < 0)
+        return 0;
+    char url[2048], host[256], source_host[256] = "";
+    host_of(req->authority, host, sizeof(host));
+    snprintf(url, sizeof(url), "%s://%.*s%.*s", req->scheme->name.base, (int)req->authority.len, req->authority.base,
+             (int)req->path.len, req->path.base);
+    if ((i = h2o_find_header(&req->headers, H2O_TOKEN_REFERER, -1)) != -1 ||
+        (i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1)) != -1) {
+        host_of(req->headers.entries[i].value, source_host, sizeof(source_host));
+    } else {
+        memcpy(source_host, host, sizeof(source_host));
+    }
+    const omote_config_t *conf = gen->config;
+    omote_rules_request_t rq = {url, host, source_host, (omote_rules_type_t)type,
+                                (const char *const *)conf->trackers.first_party_domains, conf->trackers.num_first_party_domains};
+    if (omote_rules_decide(gen->rules, &rq, decision) != 0 || !decision->is_blocked)
+        return 0;
+    *why_out = decision;
+    return 1;
+}
+
+static int answer_if_tracker(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
+{
+    omote_rules_decision_t decision;
+    const omote_rules_decision_t *why = NULL;
+    int by_path = matches_block_path(req, gen->config);
+
+    if (!by_path && !is_blocked_by_rules(req, gen, &why, &decision))
+        return 0;
+    omote_metrics_add(&worker->metrics.requests_blocked[by_path ? 0 : 1], 1);
+    if (omote_log_level() <= OMOTE_LOG_DEBUG) {
+        char path[512];
+        omote_redact_query_values(req->path.base, req->path.len, path, sizeof(path));
+        omote_log(OMOTE_LOG_DEBUG, MODULE, "event=blocked path=%s reason=%s list=%s line=%u", path, by_path ? "block_paths" : "rule",
+                  why != NULL && why->list_name != NULL ? why->list_name : "-", why != NULL ? why->line : 0);
+    }
+    req->res.status = 204;
+    req->res.reason = "No Content";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_send_inline(req, NULL, 0);
+    return 1;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     omote_worker_t *worker = omote_worker_of(req->conn->ctx);
@@ -261,6 +344,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     clean_headers(req);
+    if (answer_if_tracker(req, link->gen, worker))
+        return 0;
     strip_tracking_params(req, link->gen->config, worker);
     ask_for_identity_html(req, link->gen);
     hand_to_proxy(req, worker, link);

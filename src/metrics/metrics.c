@@ -154,6 +154,10 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
          (unsigned long long)SUM(html_oversized_tags));
     render_counter(&out, "omote_html_removed_bytes_total", "Bytes of HTML cut out with tracker elements.", "counter",
                    SUM(html_bytes_removed));
+    emit(&out, "# HELP omote_requests_blocked_total Requests answered 204 as trackers, by reason.\n"
+               "# TYPE omote_requests_blocked_total counter\n"
+               "omote_requests_blocked_total{reason=\"block_paths\"} %llu\nomote_requests_blocked_total{reason=\"rule\"} %llu\n",
+         (unsigned long long)SUM(requests_blocked[0]), (unsigned long long)SUM(requests_blocked[1]));
     render_counter(&out, "omote_query_params_removed_total", "Tracking query parameters removed from URLs sent to the origin.",
                    "counter", SUM(query_params_removed));
     render_counter(&out, "omote_config_reloads_total", "Configuration reloads applied (SIGHUP).", "counter",

@@ -303,3 +303,21 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
     }
     return OMOTE_REWRITE_KEEP;
 }
+
+int omote_tracker_fetch_dest_type(const char *dest, size_t len)
+{
+    static const struct {
+        const char *dest;
+        int type;
+    } map[] = {{"document", -1}, {"iframe", -1}, {"frame", -1}, {"script", OMOTE_RULES_TYPE_SCRIPT},
+               {"worker", OMOTE_RULES_TYPE_SCRIPT}, {"sharedworker", OMOTE_RULES_TYPE_SCRIPT},
+               {"serviceworker", OMOTE_RULES_TYPE_SCRIPT}, {"image", OMOTE_RULES_TYPE_IMAGE},
+               {"style", OMOTE_RULES_TYPE_STYLESHEET}, {"font", OMOTE_RULES_TYPE_FONT},
+               {"audio", OMOTE_RULES_TYPE_MEDIA}, {"video", OMOTE_RULES_TYPE_MEDIA}, {"track", OMOTE_RULES_TYPE_MEDIA},
+               {"empty", OMOTE_RULES_TYPE_XMLHTTPREQUEST}, {"object", OMOTE_RULES_TYPE_OBJECT},
+               {"embed", OMOTE_RULES_TYPE_OBJECT}, {"report", OMOTE_RULES_TYPE_PING}};
+    for (size_t i = 0; i != sizeof(map) / sizeof(map[0]); ++i)
+        if (strlen(map[i].dest) == len && starts_with_ci(dest, len, map[i].dest))
+            return map[i].type;
+    return OMOTE_RULES_TYPE_OTHER;
+}

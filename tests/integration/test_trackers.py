@@ -14,7 +14,7 @@ LIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"
 
 
 def with_trackers(conf):
-    conf["trackers"] = {"lists": [{"name": "own", "path": os.path.abspath(LIST)}]}
+    conf["trackers"] = {"lists": [{"name": "own", "path": os.path.abspath(LIST)}], "block_paths": ["/gtm/*", "/collect"]}
 
 
 class TrackerRemovalTest(unittest.TestCase):
@@ -101,6 +101,32 @@ class TrackerRemovalTest(unittest.TestCase):
         e = self.get("/_test/echo?a=1&&b=2").json()
         self.assertEqual(e["path"], "/_test/echo?a=1&&b=2", "an untouched target passes exactly")
         self.assertGreaterEqual(self.stack.omote.metrics().get("omote_query_params_removed_total", 0), 4)
+
+    def hits(self, path):
+        return self.stack.origin.count()["by_path"].get(path, 0)
+
+    def test_block_paths_answered_204_without_the_origin(self):
+        for path in ("/gtm/gtm.js?id=GTM-X", "/collect?v=2&tid=G-1"):
+            r = self.get(path)
+            self.assertEqual(r.status, 204, (path, r))
+            self.assertEqual(r.body, b"")
+        self.assertEqual(self.hits("/gtm/gtm.js"), 0)
+        self.assertEqual(self.hits("/collect"), 0)
+        self.assertEqual(self.get("/collector").status, 404, "only the configured paths")
+
+    def test_browser_fetch_blocked_by_a_rule(self):
+        img = H.http1_request(self.stack.http_port, "GET", "/tr/pixel.gif?e=view",
+                              headers=[("Sec-Fetch-Dest", "image"), ("Referer", "http://127.0.0.1/index.html")])
+        self.assertEqual(img.status, 204, img)
+        self.assertEqual(self.hits("/tr/pixel.gif"), 0)
+        # the rule is typed image: a script fetch of the same path, a navigation, and a client that
+        # is not a browser all reach the origin
+        for headers in ([("Sec-Fetch-Dest", "script")], [("Sec-Fetch-Dest", "document")], []):
+            r = H.http1_request(self.stack.http_port, "GET", "/tr/pixel.gif", headers=headers)
+            self.assertEqual(r.status, 404, (headers, r))
+        self.assertEqual(self.hits("/tr/pixel.gif"), 3)
+        m = self.stack.omote.metrics()
+        self.assertGreaterEqual(m.get('omote_requests_blocked_total{reason="rule"}', 0), 1)
 
     def test_rules_loaded_logged(self):
         self.assertIn("event=rules_loaded list=own", self.stack.omote.stderr())

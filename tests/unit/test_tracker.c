@@ -181,6 +181,10 @@ int main(void)
     test_tags(&page);
     test_inline(&page);
     test_demo_page(&page);
+    is_int(omote_tracker_fetch_dest_type("image", 5), OMOTE_RULES_TYPE_IMAGE, "Sec-Fetch-Dest image");
+    is_int(omote_tracker_fetch_dest_type("empty", 5), OMOTE_RULES_TYPE_XMLHTTPREQUEST, "Sec-Fetch-Dest empty is a fetch/XHR");
+    is_int(omote_tracker_fetch_dest_type("Document", 8), -1, "navigations are never judged as requests");
+    is_int(omote_tracker_fetch_dest_type("x-new", 5), OMOTE_RULES_TYPE_OTHER, "unknown destinations are other");
     omote_rules_free(rules);
     return done_testing();
 }
