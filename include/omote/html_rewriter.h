@@ -1,7 +1,9 @@
 /*
  * Streaming HTML rewriter: cuts whole elements (start tag, content, end tag) out of a document as
- * it streams, and can insert a snippet at the start of <head>. Every byte outside a removed
- * element is passed on unchanged, so output = input minus removed ranges plus insertions.
+ * it streams, strips single attributes (`<a ping>`) from the start tags it keeps, and can insert a
+ * snippet at the start of <head>. Every other byte is passed on unchanged, so output = input
+ * minus removed ranges plus insertions. A stripped attribute's range is the attribute (name to
+ * value end) and the white space before it.
  *
  * What to remove is not decided here: the caller's decider sees each start tag (and, for the
  * elements it asks to inspect, their text), so the same rewriter serves tracker rules, tests
@@ -10,14 +12,22 @@
 #ifndef OMOTE_HTML_REWRITER_H
 #define OMOTE_HTML_REWRITER_H
 
-#include <stddef.h>
 #include "omote/html_tokenizer.h"
+#include <stddef.h>
 
 typedef enum en_omote_rewrite_verdict_t {
     OMOTE_REWRITE_KEEP = 0, /* pass the element on */
     OMOTE_REWRITE_REMOVE,   /* cut the element: the tag, and for non-void elements its content and end tag */
     OMOTE_REWRITE_INSPECT,  /* hold the element until its end tag, then ask decide_text (inline scripts) */
 } omote_rewrite_verdict_t;
+
+/*
+ * Stripping attributes: the options name the attributes (lowercase, e.g. {"ping"}); for each of
+ * them on a start tag the rewriter keeps or inspects, it calls decide_attribute, or strips it
+ * outright when that callback is NULL. Every occurrence counts, duplicates included (a tree
+ * would drop a repeated `ping`, but its bytes are still in the tag). Only the first 64 attributes
+ * of a tag are reported by the tokenizer and so can be stripped.
+ */
 
 typedef struct st_omote_html_rewriter_callbacks_t {
     /** Called for every start tag outside removed elements. */
@@ -29,9 +39,16 @@ typedef struct st_omote_html_rewriter_callbacks_t {
     omote_rewrite_verdict_t (*decide_text)(void *ctx, const char *tag_name, const char *text, size_t len, int is_truncated);
     /**
      * Receives the output, in order. `bytes` is valid only during the call unless `is_input` is
-     * set, in which case it points into the chunk given to omote_html_rewriter_feed.
+     * set, in which case it points into the chunk given to omote_html_rewriter_feed. Input that
+     * passes unchanged comes in runs as long as possible (often the whole chunk, in one call made
+     * before feed returns), never copied.
      */
     void (*write)(void *ctx, const char *bytes, size_t len, int is_input);
+    /**
+     * Optional: called for each attribute of a kept start tag whose name is in strip_attributes,
+     * with its index in tag->attrs. Returns REMOVE to strip it, KEEP to leave it. NULL: strip.
+     */
+    omote_rewrite_verdict_t (*decide_attribute)(void *ctx, const omote_html_token_t *tag, size_t index);
 } omote_html_rewriter_callbacks_t;
 
 typedef struct st_omote_html_rewriter_options_t {
@@ -39,6 +56,9 @@ typedef struct st_omote_html_rewriter_options_t {
     size_t max_inspect_bytes; /* text held to inspect one element (default 64 KiB); past it, the decision is made on the prefix */
     const char *head_snippet; /* inserted right after the <head> start tag (or before the first body content); NULL: none */
     size_t head_snippet_len;
+    const char *const *strip_attributes; /* attribute names (lowercase) to strip from kept start tags; borrowed for
+                                            the rewriter's lifetime. NULL: none */
+    size_t num_strip_attributes;
 } omote_html_rewriter_options_t;
 
 typedef struct st_omote_html_rewriter_stats_t {
@@ -49,6 +69,7 @@ typedef struct st_omote_html_rewriter_stats_t {
     size_t inspected;
     size_t inspected_truncated;
     int snippet_inserted;
+    size_t attributes_stripped; /* attributes stripped from start tags that were written */
 } omote_html_rewriter_stats_t;
 
 typedef struct st_omote_html_rewriter_t omote_html_rewriter_t;

@@ -44,10 +44,17 @@ typedef struct st_omote_html_str_t {
     size_t len;
 } omote_html_str_t;
 
+/**
+ * One attribute. `name` and `value` point into the token's `raw` when the spec leaves them as
+ * written (the common case) and into the tokenizer's scratch space otherwise; either way they are
+ * valid only during the callback, like `raw`.
+ */
 typedef struct st_omote_html_attr_t {
     omote_html_str_t name;  /* ASCII-lowercased */
     omote_html_str_t value; /* character references decoded */
     int is_duplicate;       /* a repeated name: the tokenizer keeps it for raw fidelity, a tree would drop it */
+    omote_html_str_t raw;   /* its bytes in the token's `raw`: the name's first byte to the value's last, quote
+                               included ("ping", "ping=x", "ping = 'x'"); white space before it is not included */
 } omote_html_attr_t;
 
 /**

@@ -11,15 +11,24 @@
  *     the text seen so far (a keep then streams the rest, a remove drops it);
  *   - noscript: a <noscript> is held with its content already rewritten; if nothing but removed
  *     elements and white space was in it, the whole block goes, else it is written as rewritten.
+ *     Past max_inspect_bytes the hold is written and the rest streams, but the rewriter stays
+ *     inside the <noscript> until its end tag: no snippet there, and a nested <noscript> is content.
+ * Kept start tags may lose single attributes (strip_attributes): the tag is written in pieces
+ * around them.
+ *
+ * Nothing that passes unchanged is copied: consecutive kept tokens from the chunk being fed make
+ * one run, written by reference when something else must be written or the chunk is done; an
+ * element held for inspection stays in the chunk too unless the chunk ends before it does.
  * Failure policy: a tag longer than max_carry_bytes cannot be judged, so it is dropped (fail
  * closed) and counted; nothing is ever half-written because tokens are forwarded whole.
  */
+#include "omote/html_rewriter.h"
 #include <stdlib.h>
 #include <string.h>
-#include "omote/html_rewriter.h"
 
 #define DEFAULT_MAX_INSPECT (64 * 1024)
 #define MAX_NAME 32
+#define MAX_ATTRS 64 /* the tokenizer reports this many attributes per tag; attributes past them are never stripped */
 
 struct st_buffer_t {
     char *bytes;
@@ -34,6 +43,8 @@ struct st_omote_html_rewriter_t {
     omote_html_rewriter_stats_t stats;
     const char *chunk; /* the input being fed, to tell callers which output points into it */
     size_t chunk_len;
+    const char *run, *run_end; /* kept input bytes not written yet: [run, run_end) in the chunk */
+    size_t *strip_name_lens;
 
     int removing;
     char removing_name[MAX_NAME];
@@ -42,9 +53,16 @@ struct st_omote_html_rewriter_t {
     int inspecting;
     char inspect_name[MAX_NAME];
     size_t inspect_name_len;
+    /* the held element: [hold, hold_end) in the chunk while it is all there, else copied into inspect_raw */
+    const char *hold, *hold_end;
     struct st_buffer_t inspect_raw, inspect_text;
+    size_t inspect_tag_len;  /* its start tag's bytes as held */
+    int inspect_text_apart;  /* a token other than text came: the text is gathered in inspect_text */
+    size_t inspect_stripped; /* attributes stripped from its start tag, counted if the element is kept */
+    size_t inspect_stripped_bytes;
 
-    int in_noscript;
+    int in_noscript;           /* holding a <noscript>: passing tokens go to noscript_raw */
+    int noscript_open;         /* inside a <noscript> whose end tag has not come, held or (past the bound) streamed */
     int noscript_kept_content; /* something other than white space and removed elements is in it */
     int noscript_removed_any;
     struct st_buffer_t noscript_raw; /* the start tag and the rewritten content */
@@ -52,6 +70,8 @@ struct st_omote_html_rewriter_t {
 
 static void buffer_append(struct st_buffer_t *buf, const char *bytes, size_t len)
 {
+    if (len == 0)
+        return;
     if (buf->len + len > buf->cap) {
         size_t cap = buf->cap != 0 ? buf->cap : 1024;
         while (cap < buf->len + len)
@@ -66,8 +86,8 @@ static void buffer_append(struct st_buffer_t *buf, const char *bytes, size_t len
 
 int omote_html_is_void_element(const char *name, size_t len)
 {
-    static const char *const voids[] = {"area", "base", "br",   "col",   "embed",  "hr",    "img", "input",
-                                        "link", "meta", "param", "source", "track", "wbr", "frame", "keygen", NULL};
+    static const char *const voids[] = {"area", "base",  "br",     "col",   "embed", "hr",    "img",    "input", "link",
+                                        "meta", "param", "source", "track", "wbr",   "frame", "keygen", NULL};
     for (const char *const *v = voids; *v != NULL; ++v)
         if (strlen(*v) == len && memcmp(*v, name, len) == 0)
             return 1;
@@ -85,6 +105,14 @@ static int is_input(const omote_html_rewriter_t *rw, const char *p)
     return p >= rw->chunk && p < rw->chunk + rw->chunk_len;
 }
 
+static void flush_run(omote_html_rewriter_t *rw)
+{
+    if (rw->run == NULL)
+        return;
+    rw->cb.write(rw->ctx, rw->run, (size_t)(rw->run_end - rw->run), 1);
+    rw->run = NULL;
+}
+
 /* the output of passing tokens: the real output, or the hold of the <noscript> being rewritten */
 static void emit(omote_html_rewriter_t *rw, const char *bytes, size_t len, int from_input)
 {
@@ -94,7 +122,18 @@ static void emit(omote_html_rewriter_t *rw, const char *bytes, size_t len, int f
         buffer_append(&rw->noscript_raw, bytes, len);
         return;
     }
-    rw->cb.write(rw->ctx, bytes, len, from_input);
+    if (from_input) {
+        if (rw->run != NULL && bytes == rw->run_end) {
+            rw->run_end += len;
+            return;
+        }
+        flush_run(rw);
+        rw->run = bytes;
+        rw->run_end = bytes + len;
+        return;
+    }
+    flush_run(rw);
+    rw->cb.write(rw->ctx, bytes, len, 0);
 }
 
 static void emit_token(omote_html_rewriter_t *rw, const omote_html_token_t *t)
@@ -107,13 +146,73 @@ static void drop(omote_html_rewriter_t *rw, size_t len)
     rw->stats.bytes_removed += len;
 }
 
+/* --- stripping attributes ---------------------------------------------------------- */
+
+struct st_strips_t {
+    size_t from[MAX_ATTRS], to[MAX_ATTRS]; /* ranges of the tag's raw to leave out, ascending */
+    size_t count, bytes;
+};
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static int is_stripped_name(const omote_html_rewriter_t *rw, omote_html_str_t name)
+{
+    for (size_t i = 0; i != rw->opts.num_strip_attributes; ++i)
+        if (rw->strip_name_lens[i] == name.len && memcmp(rw->opts.strip_attributes[i], name.base, name.len) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Which bytes of a kept start tag go with its stripped attributes. Each range is the attribute
+ * and the white space (and stray '/', which means nothing unless right before '>') before it, so
+ * `<a href=x ping=y>` becomes `<a href=x>`. When the byte after the attribute starts another one
+ * (`<a ping="y"x=1>`), the white space before stays, or the names would run together. Ranges never reach back past the previous
+ * attribute, so an unquoted value ending in '/' keeps it, and two ranges never overlap.
+ */
+static void find_strips(omote_html_rewriter_t *rw, const omote_html_token_t *t, struct st_strips_t *st)
+{
+    size_t limit = 0;
+    st->count = st->bytes = 0;
+    for (size_t i = 0; i != t->num_attrs && i != MAX_ATTRS; ++i) {
+        const omote_html_attr_t *a = &t->attrs[i];
+        size_t from = (size_t)(a->raw.base - t->raw), to = from + a->raw.len;
+        if (is_stripped_name(rw, a->name) &&
+            (rw->cb.decide_attribute == NULL || rw->cb.decide_attribute(rw->ctx, t, i) == OMOTE_REWRITE_REMOVE)) {
+            char next = to < t->raw_len ? t->raw[to] : '>';
+            if (is_space(next) || next == '/' || next == '>')
+                while (from > limit && (is_space(t->raw[from - 1]) || t->raw[from - 1] == '/'))
+                    --from;
+            st->from[st->count] = from;
+            st->to[st->count++] = to;
+            st->bytes += to - from;
+        }
+        limit = to;
+    }
+}
+
+/* Writes a start tag without the ranges in `st`. */
+static void emit_stripped(omote_html_rewriter_t *rw, const omote_html_token_t *t, const struct st_strips_t *st)
+{
+    int from_input = is_input(rw, t->raw);
+    size_t at = 0;
+    for (size_t i = 0; i != st->count; ++i) {
+        emit(rw, t->raw + at, st->from[i] - at, from_input);
+        at = st->to[i];
+    }
+    emit(rw, t->raw + at, t->raw_len - at, from_input);
+}
+
 /* --- head snippet ---------------------------------------------------------------- */
 
 /* elements that may stand before <body> without starting it */
 static int is_head_content(const omote_html_token_t *t)
 {
-    static const char *const names[] = {"html", "head", "title", "meta", "link", "style", "script", "base", "noscript",
-                                        "template", NULL};
+    static const char *const names[] = {"html",   "head", "title",    "meta",     "link", "style",
+                                        "script", "base", "noscript", "template", NULL};
     for (const char *const *n = names; *n != NULL; ++n)
         if (name_is(t, *n))
             return 1;
@@ -126,10 +225,11 @@ static void insert_snippet(omote_html_rewriter_t *rw)
     emit(rw, rw->opts.head_snippet, rw->opts.head_snippet_len, 0);
 }
 
-/* Inserts the snippet before `t` if `t` starts the body and no <head> came; returns whether it did. */
+/* Inserts the snippet before `t` if `t` starts the body and no <head> came. Never inside a <noscript>,
+ * held or not: whether its hold was written early depends on where the bound fell, not on the document. */
 static void maybe_insert_before(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    if (rw->opts.head_snippet == NULL || rw->stats.snippet_inserted || rw->in_noscript)
+    if (rw->opts.head_snippet == NULL || rw->stats.snippet_inserted || rw->noscript_open)
         return;
     if (t->kind == OMOTE_HTML_START_TAG && !is_head_content(t))
         insert_snippet(rw);
@@ -137,7 +237,7 @@ static void maybe_insert_before(omote_html_rewriter_t *rw, const omote_html_toke
 
 static void maybe_insert_after(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    if (rw->opts.head_snippet == NULL || rw->stats.snippet_inserted || rw->in_noscript)
+    if (rw->opts.head_snippet == NULL || rw->stats.snippet_inserted || rw->noscript_open)
         return;
     if (t->kind == OMOTE_HTML_START_TAG && name_is(t, "head"))
         insert_snippet(rw);
@@ -178,10 +278,41 @@ static void while_removing(omote_html_rewriter_t *rw, const omote_html_token_t *
 
 /* --- inspecting ------------------------------------------------------------------ */
 
-static void start_inspecting(omote_html_rewriter_t *rw, const omote_html_token_t *t)
+static size_t held_len(const omote_html_rewriter_t *rw)
+{
+    return rw->hold != NULL ? (size_t)(rw->hold_end - rw->hold) : rw->inspect_raw.len;
+}
+
+/* The held bytes must outlive the chunk (or be appended to): copy them. */
+static void release_hold(omote_html_rewriter_t *rw)
+{
+    if (rw->hold == NULL)
+        return;
+    buffer_append(&rw->inspect_raw, rw->hold, (size_t)(rw->hold_end - rw->hold));
+    rw->hold = NULL;
+}
+
+static const char *held_bytes(const omote_html_rewriter_t *rw)
+{
+    return rw->hold != NULL ? rw->hold : rw->inspect_raw.bytes;
+}
+
+static void hold_token(omote_html_rewriter_t *rw, const omote_html_token_t *t)
+{
+    if (rw->hold != NULL && t->raw == rw->hold_end && is_input(rw, t->raw)) {
+        rw->hold_end += t->raw_len;
+        return;
+    }
+    release_hold(rw);
+    buffer_append(&rw->inspect_raw, t->raw, t->raw_len);
+}
+
+static void start_inspecting(omote_html_rewriter_t *rw, const omote_html_token_t *t, const struct st_strips_t *strips)
 {
     if (t->self_closing || omote_html_is_void_element(t->name.base, t->name.len) || t->name.len >= MAX_NAME) {
-        emit_token(rw, t); /* nothing to read inside */
+        emit_stripped(rw, t, strips); /* nothing to read inside */
+        rw->stats.attributes_stripped += strips->count;
+        drop(rw, strips->bytes);
         return;
     }
     ++rw->stats.inspected;
@@ -190,17 +321,42 @@ static void start_inspecting(omote_html_rewriter_t *rw, const omote_html_token_t
     rw->inspect_name_len = t->name.len;
     rw->inspect_name[t->name.len] = '\0';
     rw->inspect_raw.len = rw->inspect_text.len = 0;
-    buffer_append(&rw->inspect_raw, t->raw, t->raw_len);
+    rw->inspect_text_apart = 0;
+    rw->inspect_stripped = strips->count;
+    rw->inspect_stripped_bytes = strips->bytes;
+    rw->hold = NULL;
+    if (strips->count == 0 && is_input(rw, t->raw)) {
+        rw->hold = t->raw;
+        rw->hold_end = t->raw + t->raw_len;
+    } else {
+        size_t at = 0;
+        for (size_t i = 0; i != strips->count; ++i) {
+            buffer_append(&rw->inspect_raw, t->raw + at, strips->from[i] - at);
+            at = strips->to[i];
+        }
+        buffer_append(&rw->inspect_raw, t->raw + at, t->raw_len - at);
+    }
+    rw->inspect_tag_len = held_len(rw);
 }
 
-static void settle_inspection(omote_html_rewriter_t *rw, int is_truncated)
+/* `end_len`: the bytes of the end tag just held, which are not text. */
+static void settle_inspection(omote_html_rewriter_t *rw, int is_truncated, size_t end_len)
 {
-    omote_rewrite_verdict_t verdict =
-        rw->cb.decide_text(rw->ctx, rw->inspect_name, rw->inspect_text.bytes, rw->inspect_text.len, is_truncated);
+    const char *text = rw->inspect_text.bytes;
+    size_t text_len = rw->inspect_text.len;
+    if (!rw->inspect_text_apart) {
+        text = held_bytes(rw) + rw->inspect_tag_len;
+        text_len = held_len(rw) - rw->inspect_tag_len - end_len;
+    }
+    /* the prefix judged must not depend on how the input was chunked: exactly max_inspect_bytes */
+    if (is_truncated && text_len > rw->opts.max_inspect_bytes)
+        text_len = rw->opts.max_inspect_bytes;
+    omote_rewrite_verdict_t verdict = rw->cb.decide_text(rw->ctx, rw->inspect_name, text, text_len, is_truncated);
     rw->inspecting = 0;
     if (verdict == OMOTE_REWRITE_REMOVE) {
         ++rw->stats.elements_removed;
-        drop(rw, rw->inspect_raw.len);
+        drop(rw, held_len(rw) + rw->inspect_stripped_bytes);
+        rw->hold = NULL;
         if (rw->in_noscript)
             rw->noscript_removed_any = 1;
         if (is_truncated) {
@@ -212,23 +368,37 @@ static void settle_inspection(omote_html_rewriter_t *rw, int is_truncated)
         }
         return;
     }
+    rw->stats.attributes_stripped += rw->inspect_stripped;
+    drop(rw, rw->inspect_stripped_bytes);
     if (rw->in_noscript)
         rw->noscript_kept_content = 1;
-    emit(rw, rw->inspect_raw.bytes, rw->inspect_raw.len, 0);
+    if (rw->hold != NULL)
+        emit(rw, rw->hold, (size_t)(rw->hold_end - rw->hold), 1);
+    else
+        emit(rw, rw->inspect_raw.bytes, rw->inspect_raw.len, 0);
+    rw->hold = NULL;
 }
 
 static void while_inspecting(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    buffer_append(&rw->inspect_raw, t->raw, t->raw_len);
-    if (t->kind == OMOTE_HTML_END_TAG && same_name(t, rw->inspect_name, rw->inspect_name_len)) {
-        settle_inspection(rw, 0);
+    int is_end = t->kind == OMOTE_HTML_END_TAG && same_name(t, rw->inspect_name, rw->inspect_name_len);
+    if (t->kind != OMOTE_HTML_CHARACTERS && !is_end && !rw->inspect_text_apart) {
+        /* the text so far is no longer one run of the held bytes: gather it apart from now on */
+        rw->inspect_text_apart = 1;
+        rw->inspect_text.len = 0;
+        buffer_append(&rw->inspect_text, held_bytes(rw) + rw->inspect_tag_len, held_len(rw) - rw->inspect_tag_len);
+    }
+    hold_token(rw, t);
+    if (is_end) {
+        settle_inspection(rw, 0, rw->inspect_text_apart ? 0 : t->raw_len);
         return;
     }
-    if (t->kind == OMOTE_HTML_CHARACTERS)
+    if (t->kind == OMOTE_HTML_CHARACTERS && rw->inspect_text_apart)
         buffer_append(&rw->inspect_text, t->data.base, t->data.len);
-    if (rw->inspect_raw.len > rw->opts.max_inspect_bytes) {
+    size_t text_so_far = rw->inspect_text_apart ? rw->inspect_text.len : held_len(rw) - rw->inspect_tag_len;
+    if (text_so_far > rw->opts.max_inspect_bytes) {
         ++rw->stats.inspected_truncated;
-        settle_inspection(rw, 1);
+        settle_inspection(rw, 1, 0);
     }
 }
 
@@ -242,19 +412,23 @@ static int is_white_space(const char *p, size_t len)
     return 1;
 }
 
-static void start_noscript(omote_html_rewriter_t *rw, const omote_html_token_t *t)
+static void start_noscript(omote_html_rewriter_t *rw, const omote_html_token_t *t, const struct st_strips_t *strips)
 {
     rw->in_noscript = 1;
+    rw->noscript_open = 1;
     rw->noscript_kept_content = 0;
     rw->noscript_removed_any = 0;
     rw->noscript_raw.len = 0;
-    buffer_append(&rw->noscript_raw, t->raw, t->raw_len);
+    emit_stripped(rw, t, strips); /* into the hold, as in_noscript is set */
 }
 
-/* Writes the held <noscript> as rewritten (keep = 1), or drops it whole. */
+/* Writes the held <noscript> as rewritten, or drops it whole. `end_tag` NULL: the hold is written
+ * early (bound or end of input) and the element stays open until its end tag streams by. */
 static void end_noscript(omote_html_rewriter_t *rw, const omote_html_token_t *end_tag)
 {
     rw->in_noscript = 0;
+    if (end_tag != NULL)
+        rw->noscript_open = 0;
     if (!rw->noscript_kept_content && rw->noscript_removed_any && end_tag != NULL) {
         ++rw->stats.noscript_removed;
         drop(rw, rw->noscript_raw.len + end_tag->raw_len);
@@ -269,51 +443,49 @@ static void end_noscript(omote_html_rewriter_t *rw, const omote_html_token_t *en
 
 static void on_start_tag(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
+    struct st_strips_t strips;
     maybe_insert_before(rw, t);
     omote_rewrite_verdict_t verdict = rw->cb.decide_tag(rw->ctx, t);
     if (verdict == OMOTE_REWRITE_REMOVE) {
         start_removing(rw, t);
         return;
     }
+    strips.count = strips.bytes = 0;
+    if (rw->opts.num_strip_attributes != 0)
+        find_strips(rw, t, &strips);
     if (verdict == OMOTE_REWRITE_INSPECT) {
-        start_inspecting(rw, t);
+        start_inspecting(rw, t, &strips);
         return;
     }
-    if (name_is(t, "noscript") && !rw->in_noscript && !t->self_closing) {
-        start_noscript(rw, t);
+    rw->stats.attributes_stripped += strips.count;
+    drop(rw, strips.bytes);
+    if (name_is(t, "noscript") && !rw->noscript_open && !t->self_closing) {
+        start_noscript(rw, t, &strips);
         return;
     }
     if (rw->in_noscript)
         rw->noscript_kept_content = 1;
-    emit_token(rw, t);
+    if (strips.count != 0)
+        emit_stripped(rw, t, &strips);
+    else
+        emit_token(rw, t);
     maybe_insert_after(rw, t);
 }
 
-static int on_token(void *_rw, const omote_html_token_t *t)
+static void on_passing_token(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    omote_html_rewriter_t *rw = _rw;
-
-    if (t->kind == OMOTE_HTML_OVERSIZED) {
-        if (t->is_last_part)
-            ++rw->stats.oversized_tags;
-        drop(rw, t->raw_len);
-        return 0;
-    }
-    if (rw->removing) {
-        while_removing(rw, t);
-        return 0;
-    }
-    if (rw->inspecting) {
-        while_inspecting(rw, t);
-        return 0;
-    }
     switch (t->kind) {
     case OMOTE_HTML_START_TAG:
         on_start_tag(rw, t);
         break;
     case OMOTE_HTML_END_TAG:
-        if (rw->in_noscript && name_is(t, "noscript")) {
-            end_noscript(rw, t);
+        if (rw->noscript_open && name_is(t, "noscript")) {
+            if (rw->in_noscript) {
+                end_noscript(rw, t);
+            } else {
+                rw->noscript_open = 0; /* its hold was written early: the end tag streams */
+                emit_token(rw, t);
+            }
             break;
         }
         if (rw->in_noscript)
@@ -330,6 +502,28 @@ static int on_token(void *_rw, const omote_html_token_t *t)
         emit_token(rw, t);
         break;
     }
+}
+
+static int on_token(void *_rw, const omote_html_token_t *t)
+{
+    omote_html_rewriter_t *rw = _rw;
+
+    if (t->kind == OMOTE_HTML_OVERSIZED) {
+        if (t->is_last_part)
+            ++rw->stats.oversized_tags;
+        drop(rw, t->raw_len);
+        return 0;
+    }
+    if (rw->removing) {
+        while_removing(rw, t);
+    } else if (rw->inspecting) {
+        while_inspecting(rw, t); /* a kept element is written into the noscript hold when it settles */
+    } else {
+        on_passing_token(rw, t);
+    }
+    /* checked after every token that may grow the hold, a settled inspection included: a truncated
+     * one settles mid-text, where the chunking put it, so a check deferred to the next passing
+     * token would land before or after the next tag depending on the chunks */
     if (rw->in_noscript && rw->noscript_raw.len > rw->opts.max_inspect_bytes) {
         /* too long to hold: write it as rewritten so far and stream the rest */
         rw->noscript_kept_content = 1;
@@ -351,8 +545,15 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
         rw->opts.max_inspect_bytes = DEFAULT_MAX_INSPECT;
     rw->cb = *callbacks;
     rw->ctx = ctx;
+    if (rw->opts.num_strip_attributes != 0) {
+        if ((rw->strip_name_lens = calloc(rw->opts.num_strip_attributes, sizeof(size_t))) == NULL)
+            abort();
+        for (size_t i = 0; i != rw->opts.num_strip_attributes; ++i)
+            rw->strip_name_lens[i] = strlen(rw->opts.strip_attributes[i]);
+    }
     omote_html_options_t tok_opts = {0};
     tok_opts.max_carry_bytes = rw->opts.max_carry_bytes;
+    tok_opts.max_attrs = MAX_ATTRS;
     rw->tok = omote_html_tokenizer_create(&tok_opts);
     return rw;
 }
@@ -365,6 +566,7 @@ void omote_html_rewriter_free(omote_html_rewriter_t *rw)
     free(rw->inspect_raw.bytes);
     free(rw->inspect_text.bytes);
     free(rw->noscript_raw.bytes);
+    free(rw->strip_name_lens);
     free(rw);
 }
 
@@ -376,12 +578,15 @@ void omote_html_rewriter_feed(omote_html_rewriter_t *rw, const char *chunk, size
     if (is_final) {
         /* the document ended inside a held element: settle it as its end tag would have */
         if (rw->inspecting)
-            settle_inspection(rw, 1);
+            settle_inspection(rw, 1, 0);
         if (rw->in_noscript) {
             rw->noscript_kept_content = 1;
             end_noscript(rw, NULL);
         }
     }
+    if (rw->inspecting)
+        release_hold(rw); /* the chunk goes away */
+    flush_run(rw);
     rw->chunk = NULL;
     rw->chunk_len = 0;
 }

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /*
  * How bytes become tokens
@@ -125,9 +128,16 @@ enum {
     S_DEC_REF,
 };
 
+/*
+ * An attribute under construction. Its name and value stay where they are in the input
+ * ("in raw": offsets relative to the construct's first byte, see rel()) unless the spec changes
+ * them (an uppercase letter or NUL in the name; a reference, CR or NUL in the value): then they
+ * are copied into sb from that byte on. Most attributes are never copied.
+ */
 struct st_attr_rec_t {
     size_t name_off, name_len, value_off, value_len;
-    int is_duplicate;
+    size_t raw_off, raw_end; /* construct-relative: the name's first byte to the value's last (quote included) */
+    unsigned char name_in_raw, value_in_raw;
 };
 
 struct st_omote_html_tokenizer_t {
@@ -159,7 +169,7 @@ struct st_omote_html_tokenizer_t {
     struct st_attr_rec_t *attrs;
     omote_html_attr_t *out_attrs;
     size_t num_attrs, attrs_cap;
-    int attr_kept; /* the attribute being read is reported (max_attrs not reached) */
+    struct st_attr_rec_t *cur; /* the attribute being read, NULL past max_attrs */
     /* lookahead: markup declaration and PUBLIC/SYSTEM keywords, the "script" of double escapes */
     char tmp[8];
     size_t tmp_len;
@@ -301,12 +311,50 @@ static void begin_token(omote_html_tokenizer_t *tok, omote_html_token_kind_t kin
     }
 }
 
-static void begin_attr(omote_html_tokenizer_t *tok)
+/*
+ * Construct-relative offsets: byte `p` of the chunk is byte rel(p) of the construct's raw. While
+ * the construct is carried, the chunk continues it from byte 0 and the carry holds the bytes
+ * before (mstart is 0); otherwise the carry is empty and the construct starts at mstart. Either
+ * way the carry is extended by exactly the bytes of each chunk, so offsets taken in one chunk
+ * still hold when the token is delivered from a later one. (In os_mode the bytes before this
+ * chunk are gone; nothing built then is delivered.)
+ */
+static inline size_t rel(const omote_html_tokenizer_t *tok, size_t p)
+{
+    return tok->carry_len + p - tok->mstart;
+}
+
+/* Appends the construct's bytes [from, to) (construct-relative) to the field being built. */
+static void put_raw(omote_html_tokenizer_t *tok, size_t from, size_t to)
+{
+    if (tok->os_mode)
+        return;
+    if (from < tok->carry_len) {
+        size_t end = to < tok->carry_len ? to : tok->carry_len;
+        put_bytes(tok, tok->carry + from, end - from);
+        from = end;
+    }
+    if (from < to)
+        put_bytes(tok, (const char *)tok->s + tok->mstart + (from - tok->carry_len), to - from);
+}
+
+/* A field read in place so far needs changing at byte `p`: it moves into sb from here on. */
+static void field_to_sb(omote_html_tokenizer_t *tok, size_t *off, size_t *len, unsigned char *in_raw, size_t p)
+{
+    size_t from = *off;
+    *in_raw = 0;
+    *off = tok->sb_len;
+    *len = 0;
+    tok->flen = len;
+    put_raw(tok, from, rel(tok, p));
+}
+
+static void begin_attr(omote_html_tokenizer_t *tok, size_t p)
 {
     struct st_attr_rec_t *a;
+    tok->flen = NULL;
     if (tok->num_attrs >= tok->opts.max_attrs) {
-        tok->attr_kept = 0;
-        tok->flen = NULL;
+        tok->cur = NULL;
         return;
     }
     if (tok->num_attrs == tok->attrs_cap) {
@@ -314,45 +362,87 @@ static void begin_attr(omote_html_tokenizer_t *tok)
         tok->attrs = xrealloc(tok->attrs, tok->attrs_cap * sizeof(*tok->attrs));
         tok->out_attrs = xrealloc(tok->out_attrs, tok->attrs_cap * sizeof(*tok->out_attrs));
     }
-    a = &tok->attrs[tok->num_attrs++];
-    a->name_off = a->value_off = tok->sb_len;
+    a = tok->cur = &tok->attrs[tok->num_attrs++];
+    a->raw_off = a->raw_end = a->name_off = a->value_off = rel(tok, p);
     a->name_len = a->value_len = 0;
-    a->is_duplicate = 0;
-    tok->attr_kept = 1;
-    tok->flen = &a->name_len;
+    a->name_in_raw = a->value_in_raw = 1;
 }
 
-/* Leaving the attribute name state: the spec drops a repeated name here; we flag it. */
-static void end_attr_name(omote_html_tokenizer_t *tok)
+/* Leaving the attribute name state at `p`. (Duplicates are found when the tag is built.) */
+static void end_attr_name(omote_html_tokenizer_t *tok, size_t p)
 {
-    struct st_attr_rec_t *a;
-    size_t i;
+    struct st_attr_rec_t *a = tok->cur;
     tok->flen = NULL;
-    if (!tok->attr_kept)
+    if (a == NULL)
         return;
-    a = &tok->attrs[tok->num_attrs - 1];
-    a->value_off = tok->sb_len;
-    for (i = 0; i + 1 < tok->num_attrs; ++i) {
-        struct st_attr_rec_t *b = &tok->attrs[i];
-        if (!b->is_duplicate && b->name_len == a->name_len &&
-            memcmp(tok->sb + b->name_off, tok->sb + a->name_off, a->name_len) == 0) {
-            a->is_duplicate = 1;
-            break;
-        }
-    }
+    if (a->name_in_raw)
+        a->name_len = rel(tok, p) - a->name_off;
+    a->raw_end = a->value_off = rel(tok, p);
 }
 
-static void begin_value(omote_html_tokenizer_t *tok)
+/* The value starts at `p` (after its quote, if any). */
+static void begin_value(omote_html_tokenizer_t *tok, size_t p)
 {
-    if (!tok->attr_kept) {
-        tok->flen = NULL;
+    struct st_attr_rec_t *a = tok->cur;
+    if (a == NULL)
         return;
+    a->value_off = a->raw_end = rel(tok, p);
+    a->value_len = 0;
+    a->value_in_raw = 1;
+}
+
+/* The value ends before `p`; the attribute's bytes end before `raw_end` (after a closing quote). */
+static void end_value(omote_html_tokenizer_t *tok, size_t p, size_t raw_end)
+{
+    struct st_attr_rec_t *a = tok->cur;
+    tok->flen = NULL;
+    if (a == NULL)
+        return;
+    if (a->value_in_raw)
+        a->value_len = rel(tok, p) - a->value_off;
+    a->raw_end = rel(tok, raw_end);
+}
+
+/* The first byte of s[p, len) that is one of a, b, c, d; len if none. Runs of ordinary bytes
+ * (attribute values) are skipped 16 at a time where SSE2 is there. */
+static inline size_t find_any4(const unsigned char *s, size_t p, size_t len, unsigned char a, unsigned char b, unsigned char c,
+                               unsigned char d)
+{
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b), vc = _mm_set1_epi8((char)c),
+                  vd = _mm_set1_epi8((char)d);
+    for (; p + 16 <= len; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + p));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vd)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask != 0)
+            return p + (size_t)__builtin_ctz(mask);
     }
-    tok->attrs[tok->num_attrs - 1].value_off = tok->sb_len;
-    tok->flen = &tok->attrs[tok->num_attrs - 1].value_len;
+#endif
+    for (; p < len; ++p)
+        if (s[p] == a || s[p] == b || s[p] == c || s[p] == d)
+            return p;
+    return len;
 }
 
 /* ---- delivering tokens ---- */
+
+/* A token with every field empty. Field by field: a struct initialiser of this size becomes a
+ * `rep stos`, whose start-up cost showed in profiles at one token every few dozen bytes. */
+static inline void token_init(omote_html_token_t *t, omote_html_token_kind_t kind, const char *raw, size_t raw_len)
+{
+    t->kind = kind;
+    t->raw = raw;
+    t->raw_len = raw_len;
+    /* one store per word: a chained struct assignment compiled to a 16-byte load of two 8-byte
+     * stores just made, which stalls store forwarding */
+    t->name.base = t->data.base = t->public_id.base = t->system_id.base = NULL;
+    t->name.len = t->data.len = t->public_id.len = t->system_id.len = 0;
+    t->attrs = NULL;
+    t->num_attrs = 0;
+    t->self_closing = t->force_quirks = t->is_last_part = 0;
+}
 
 static void deliver(omote_html_tokenizer_t *tok, omote_html_token_t *t)
 {
@@ -364,11 +454,10 @@ static void deliver(omote_html_tokenizer_t *tok, omote_html_token_t *t)
 
 static void emit_text(omote_html_tokenizer_t *tok, const char *raw, size_t n)
 {
-    omote_html_token_t t = {.kind = OMOTE_HTML_CHARACTERS};
+    omote_html_token_t t;
     if (n == 0 || tok->stopped)
         return;
-    t.raw = raw;
-    t.raw_len = n;
+    token_init(&t, OMOTE_HTML_CHARACTERS, raw, n);
     t.data.base = raw;
     t.data.len = n;
     if (tok->opts.decode_text) {
@@ -399,11 +488,10 @@ static void emit_text(omote_html_tokenizer_t *tok, const char *raw, size_t n)
 
 static void emit_part(omote_html_tokenizer_t *tok, const char *raw, size_t n, int is_last)
 {
-    omote_html_token_t t = {.kind = OMOTE_HTML_OVERSIZED};
+    omote_html_token_t t;
     if ((n == 0 && !is_last) || tok->stopped)
         return;
-    t.raw = raw;
-    t.raw_len = n;
+    token_init(&t, OMOTE_HTML_OVERSIZED, raw, n);
     t.is_last_part = is_last;
     deliver(tok, &t);
 }
@@ -454,7 +542,23 @@ static void construct_is_text(omote_html_tokenizer_t *tok, size_t p)
     tok->in_construct = 0;
 }
 
-static void build_token(omote_html_tokenizer_t *tok, omote_html_token_t *t)
+/* The spec drops a repeated attribute name; we keep it, flagged, so that raw fidelity holds. */
+static void mark_duplicates(omote_html_attr_t *attrs, size_t n)
+{
+    for (size_t i = 1; i < n; ++i) {
+        omote_html_attr_t *a = &attrs[i];
+        for (size_t j = 0; j < i; ++j) {
+            const omote_html_attr_t *b = &attrs[j];
+            if (!b->is_duplicate && b->name.len == a->name.len && (a->name.len == 0 || b->name.base[0] == a->name.base[0]) &&
+                memcmp(b->name.base, a->name.base, a->name.len) == 0) {
+                a->is_duplicate = 1;
+                break;
+            }
+        }
+    }
+}
+
+static void build_token(omote_html_tokenizer_t *tok, omote_html_token_t *t, const char *raw)
 {
     size_t i;
     t->kind = tok->kind;
@@ -464,11 +568,14 @@ static void build_token(omote_html_tokenizer_t *tok, omote_html_token_t *t)
     case OMOTE_HTML_START_TAG:
     case OMOTE_HTML_END_TAG:
         for (i = 0; i < tok->num_attrs; ++i) {
-            struct st_attr_rec_t *a = &tok->attrs[i];
-            tok->out_attrs[i].name = (omote_html_str_t){tok->sb + a->name_off, a->name_len};
-            tok->out_attrs[i].value = (omote_html_str_t){tok->sb + a->value_off, a->value_len};
-            tok->out_attrs[i].is_duplicate = a->is_duplicate;
+            const struct st_attr_rec_t *a = &tok->attrs[i];
+            omote_html_attr_t *o = &tok->out_attrs[i];
+            o->name = (omote_html_str_t){(a->name_in_raw ? raw : tok->sb) + a->name_off, a->name_len};
+            o->value = (omote_html_str_t){(a->value_in_raw ? raw : tok->sb) + a->value_off, a->value_len};
+            o->raw = (omote_html_str_t){raw + a->raw_off, a->raw_end - a->raw_off};
+            o->is_duplicate = 0;
         }
+        mark_duplicates(tok->out_attrs, tok->num_attrs);
         t->attrs = tok->out_attrs;
         t->num_attrs = tok->num_attrs;
         t->self_closing = tok->self_closing;
@@ -494,7 +601,7 @@ static void build_token(omote_html_tokenizer_t *tok, omote_html_token_t *t)
 /* The construct is a token of `kind` (tok->kind unless DROPPED/CHARACTERS) ending at `p`. */
 static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_token_kind_t kind)
 {
-    omote_html_token_t t = {.kind = OMOTE_HTML_CHARACTERS};
+    omote_html_token_t t;
     const char *raw;
     size_t n;
 
@@ -519,9 +626,8 @@ static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_tok
     } else if (!tok->stopped) {
         if (kind == OMOTE_HTML_DROPPED || kind == OMOTE_HTML_CHARACTERS)
             tok->kind = kind;
-        build_token(tok, &t);
-        t.raw = raw;
-        t.raw_len = n;
+        token_init(&t, tok->kind, raw, n);
+        build_token(tok, &t, raw);
         deliver(tok, &t);
     }
     tok->in_construct = tok->in_carry = tok->os_mode = tok->sb_full = 0;
@@ -529,10 +635,25 @@ static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_tok
     tok->tstart = p;
 }
 
-static int name_is(omote_html_tokenizer_t *tok, const char *name)
+/* The text state a start tag named `n` switches to, as the tree builder would for HTML content. */
+static int content_after(const char *n, size_t len)
 {
-    size_t n = strlen(name);
-    return tok->name_len == n && memcmp(tok->sb + tok->name_off, name, n) == 0;
+    switch (len) {
+    case 3:
+        return memcmp(n, "xmp", 3) == 0 ? S_RAWTEXT : S_DATA;
+    case 5:
+        return memcmp(n, "title", 5) == 0 ? S_RCDATA : memcmp(n, "style", 5) == 0 ? S_RAWTEXT : S_DATA;
+    case 6:
+        return memcmp(n, "script", 6) == 0 ? S_SCRIPT : memcmp(n, "iframe", 6) == 0 ? S_RAWTEXT : S_DATA;
+    case 7:
+        return memcmp(n, "noembed", 7) == 0 ? S_RAWTEXT : S_DATA;
+    case 8:
+        return memcmp(n, "textarea", 8) == 0 ? S_RCDATA : memcmp(n, "noframes", 8) == 0 ? S_RAWTEXT : S_DATA;
+    case 9:
+        return memcmp(n, "plaintext", 9) == 0 ? S_PLAINTEXT : S_DATA;
+    default:
+        return S_DATA;
+    }
 }
 
 /* A tag ends at `p`. With no tree builder, the start tags that switch the tokenizer do it here. */
@@ -544,15 +665,7 @@ static void emit_tag(omote_html_tokenizer_t *tok, size_t p)
     if (is_start) {
         tok->last_start_len = tok->name_len < sizeof(tok->last_start) ? tok->name_len : 0;
         memcpy(tok->last_start, tok->sb + tok->name_off, tok->last_start_len);
-        if (name_is(tok, "title") || name_is(tok, "textarea"))
-            tok->content = S_RCDATA;
-        else if (name_is(tok, "style") || name_is(tok, "xmp") || name_is(tok, "iframe") || name_is(tok, "noembed") ||
-                 name_is(tok, "noframes"))
-            tok->content = S_RAWTEXT;
-        else if (name_is(tok, "script"))
-            tok->content = S_SCRIPT;
-        else if (name_is(tok, "plaintext"))
-            tok->content = S_PLAINTEXT;
+        tok->content = content_after(tok->sb + tok->name_off, tok->name_len);
     }
     tok->state = tok->content;
 }
@@ -565,6 +678,34 @@ static void emit_other(omote_html_tokenizer_t *tok, size_t p)
 
 /* ---- text states ---- */
 
+static size_t fast_tag(omote_html_tokenizer_t *tok, size_t p);
+
+/*
+ * Whether the '<' at `q` in RCDATA, RAWTEXT or script data is text for sure, judging by the
+ * bytes of this chunk: it is unless "</" and the appropriate end tag name follow, then white
+ * space, '/' or '>' (or, in script data, "<!", which may start an escape). Undecided: 0, and the
+ * state machine takes it byte by byte as the spec says.
+ */
+static int lt_is_text(const omote_html_tokenizer_t *tok, size_t q, int st)
+{
+    const unsigned char *s = tok->s;
+    size_t i, n = tok->last_start_len;
+    if (q + 1 >= tok->len)
+        return 0;
+    if (s[q + 1] != '/')
+        return !(st == S_SCRIPT && s[q + 1] == '!');
+    if (q + 2 + n >= tok->len)
+        return 0;
+    for (i = 0; i != n; ++i) {
+        unsigned char c = s[q + 2 + i];
+        if (!IS_ALPHA(c) || LOWER(c) != (unsigned char)tok->last_start[i])
+            return 1;
+    }
+    i = s[q + 2 + n];
+    return !(IS_WS(i) || i == '/' || i == '>');
+}
+
+/* The text states: skip to the next byte that may end the text (memchr), then start a construct. */
 static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
 {
     const unsigned char *s = tok->s, *hit;
@@ -573,23 +714,42 @@ static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
 
     if (st == S_PLAINTEXT)
         return len;
-    if (tok->opts.decode_text && (st == S_DATA || st == S_RCDATA)) {
-        for (q = p; q < len && s[q] != '<' && s[q] != '&'; ++q)
-            ;
-        hit = q < len ? s + q : NULL;
-    } else {
-        hit = memchr(s + p, '<', len - p);
+    for (;; p = q + 1) {
+        if (tok->opts.decode_text && (st == S_DATA || st == S_RCDATA)) {
+            for (q = p; q < len && s[q] != '<' && s[q] != '&'; ++q)
+                ;
+            hit = q < len ? s + q : NULL;
+        } else {
+            hit = memchr(s + p, '<', len - p);
+        }
+        if (hit == NULL)
+            return len;
+        q = (size_t)(hit - s);
+        if (*hit == '&' || st == S_DATA || !lt_is_text(tok, q, st))
+            break;
     }
-    if (hit == NULL)
-        return len;
-    q = (size_t)(hit - s);
     start_construct(tok, q);
     if (*hit == '&') {
         tok->return_state = st;
         tok->state = S_CHARREF;
-    } else {
-        tok->state = st == S_DATA ? S_TAG_OPEN : st == S_RCDATA ? S_RCDATA_LT : st == S_RAWTEXT ? S_RAWTEXT_LT : S_SCRIPT_LT;
+        return q + 1;
     }
+    if (st != S_DATA) {
+        tok->state = st == S_RCDATA ? S_RCDATA_LT : st == S_RAWTEXT ? S_RAWTEXT_LT : S_SCRIPT_LT;
+        return q + 1;
+    }
+    /* tag open and end tag open states, when the letter that makes a tag is in this chunk */
+    if (q + 1 < len && IS_ALPHA(s[q + 1])) {
+        begin_token(tok, OMOTE_HTML_START_TAG);
+        tok->state = S_TAG_NAME;
+        return fast_tag(tok, q + 1);
+    }
+    if (q + 2 < len && s[q + 1] == '/' && IS_ALPHA(s[q + 2])) {
+        begin_token(tok, OMOTE_HTML_END_TAG);
+        tok->state = S_TAG_NAME;
+        return fast_tag(tok, q + 2);
+    }
+    tok->state = S_TAG_OPEN;
     return q + 1;
 }
 
@@ -761,25 +921,39 @@ static size_t st_tag_name(omote_html_tokenizer_t *tok, size_t p)
     return p;
 }
 
+/* Attribute name state: read in place until a byte the spec changes (uppercase, NUL). */
 static size_t st_attr_name(omote_html_tokenizer_t *tok, size_t p)
 {
-    for (; (p = put_run(tok, p, K_WS | K_UPPER | K_NUL | K_SLASH | K_GT | K_EQ)) < tok->len; ++p) {
+    const unsigned stop = K_WS | K_UPPER | K_NUL | K_SLASH | K_GT | K_EQ;
+    struct st_attr_rec_t *a = tok->cur;
+    for (;;) {
+        if (a == NULL || a->name_in_raw) {
+            while (p < tok->len && (kclass[tok->s[p]] & stop) == 0)
+                ++p;
+        } else {
+            p = put_run(tok, p, stop);
+        }
+        if (p == tok->len)
+            return p;
         unsigned char c = tok->s[p];
         if (IS_WS(c) || c == '/' || c == '>') {
-            end_attr_name(tok);
+            end_attr_name(tok, p);
             tok->state = S_AFTER_ATTR_NAME;
             return p;
-        } else if (c == '=') {
-            end_attr_name(tok);
+        }
+        if (c == '=') {
+            end_attr_name(tok, p);
             tok->state = S_BEFORE_ATTR_VALUE;
             return p + 1;
-        } else if (c == 0) {
-            put_bytes(tok, "\xEF\xBF\xBD", 3);
-        } else {
-            put(tok, (unsigned char)LOWER(c));
         }
+        if (a != NULL && a->name_in_raw)
+            field_to_sb(tok, &a->name_off, &a->name_len, &a->name_in_raw, p);
+        if (c == 0)
+            put_bytes(tok, "\xEF\xBF\xBD", 3);
+        else
+            put(tok, (unsigned char)LOWER(c));
+        ++p;
     }
-    return p;
 }
 
 static size_t begin_charref(omote_html_tokenizer_t *tok, size_t p)
@@ -789,41 +963,64 @@ static size_t begin_charref(omote_html_tokenizer_t *tok, size_t p)
     return p + 1;
 }
 
+/* Quoted attribute values: read in place until a reference, CR or NUL makes a copy necessary. */
 static size_t st_attr_value_quoted(omote_html_tokenizer_t *tok, size_t p, unsigned char quote)
 {
     unsigned stop = (quote == '"' ? K_DQ : K_SQ) | K_AMP | K_CRLF | K_NUL;
-    for (; (p = put_run(tok, p, stop)) < tok->len; ++p) {
+    struct st_attr_rec_t *a = tok->cur;
+    for (;;) {
+        if (a == NULL || a->value_in_raw)
+            p = find_any4(tok->s, p, tok->len, quote, '&', '\r', 0);
+        else
+            p = put_run(tok, p, stop);
+        if (p == tok->len)
+            return p;
         unsigned char c = tok->s[p];
         if (c == quote) {
+            end_value(tok, p, p + 1);
             tok->state = S_AFTER_ATTR_VALUE_Q;
             return p + 1;
         }
+        if (a != NULL && a->value_in_raw)
+            field_to_sb(tok, &a->value_off, &a->value_len, &a->value_in_raw, p);
         if (c == '&')
             return begin_charref(tok, p);
         put_char(tok, p, c);
+        ++p;
     }
-    return p;
 }
 
 static size_t st_attr_value_unquoted(omote_html_tokenizer_t *tok, size_t p)
 {
-    for (; (p = put_run(tok, p, K_WS | K_AMP | K_GT | K_NUL)) < tok->len; ++p) {
+    const unsigned stop = K_WS | K_AMP | K_GT | K_NUL;
+    struct st_attr_rec_t *a = tok->cur;
+    for (;;) {
+        if (a == NULL || a->value_in_raw) {
+            while (p < tok->len && (kclass[tok->s[p]] & stop) == 0)
+                ++p;
+        } else {
+            p = put_run(tok, p, stop);
+        }
+        if (p == tok->len)
+            return p;
         unsigned char c = tok->s[p];
         if (IS_WS(c)) {
+            end_value(tok, p, p);
             tok->state = S_BEFORE_ATTR_NAME;
             return p + 1;
-        } else if (c == '&') {
-            return begin_charref(tok, p);
-        } else if (c == '>') {
+        }
+        if (c == '>') {
+            end_value(tok, p, p);
             emit_tag(tok, p + 1);
             return p + 1;
-        } else if (c == 0) {
-            put_bytes(tok, "\xEF\xBF\xBD", 3);
-        } else {
-            put(tok, c);
         }
+        if (a != NULL && a->value_in_raw)
+            field_to_sb(tok, &a->value_off, &a->value_len, &a->value_in_raw, p);
+        if (c == '&')
+            return begin_charref(tok, p);
+        put_bytes(tok, "\xEF\xBF\xBD", 3); /* NUL */
+        ++p;
     }
-    return p;
 }
 
 /* Before/after attribute name and value, after a quoted value, self-closing start tag. */
@@ -837,12 +1034,9 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
             tok->state = S_AFTER_ATTR_NAME;
             return p;
         }
-        begin_attr(tok);
+        begin_attr(tok, p);
         tok->state = S_ATTR_NAME;
-        if (c != '=')
-            return p;
-        put(tok, '=');
-        return p + 1;
+        return c == '=' ? p + 1 : p; /* a name may start with '=', which is then in place already */
     case S_AFTER_ATTR_NAME:
         if (IS_WS(c))
             return p + 1;
@@ -853,7 +1047,7 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
         } else if (c == '>') {
             emit_tag(tok, p + 1);
         } else {
-            begin_attr(tok);
+            begin_attr(tok, p);
             tok->state = S_ATTR_NAME;
             return p;
         }
@@ -861,11 +1055,12 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
     case S_BEFORE_ATTR_VALUE:
         if (IS_WS(c))
             return p + 1;
-        begin_value(tok);
         if (c == '"' || c == '\'') {
+            begin_value(tok, p + 1);
             tok->state = c == '"' ? S_ATTR_VALUE_DQ : S_ATTR_VALUE_SQ;
             return p + 1;
         }
+        begin_value(tok, p);
         if (c == '>') {
             emit_tag(tok, p + 1);
             return p + 1;
@@ -890,6 +1085,112 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
         tok->state = S_BEFORE_ATTR_NAME;
         return p;
     }
+}
+
+/*
+ * The tag states, run here without going back to step() between them. Input stream
+ * preprocessing needs nothing here: CR is white space wherever a tag has white space, an LF after
+ * CR can only come where white space is skipped anyway, and the value states see to the rest.
+ */
+static size_t st_tag(omote_html_tokenizer_t *tok, size_t p)
+{
+    while (p < tok->len && !tok->stopped) {
+        switch (tok->state) {
+        case S_TAG_NAME:
+            p = st_tag_name(tok, p);
+            break;
+        case S_ATTR_NAME:
+            p = st_attr_name(tok, p);
+            break;
+        case S_ATTR_VALUE_DQ:
+            p = st_attr_value_quoted(tok, p, '"');
+            break;
+        case S_ATTR_VALUE_SQ:
+            p = st_attr_value_quoted(tok, p, '\'');
+            break;
+        case S_ATTR_VALUE_UQ:
+            p = st_attr_value_unquoted(tok, p);
+            break;
+        case S_BEFORE_ATTR_NAME:
+        case S_AFTER_ATTR_NAME:
+        case S_BEFORE_ATTR_VALUE:
+        case S_AFTER_ATTR_VALUE_Q:
+        case S_SELF_CLOSING:
+            p = st_between_attrs(tok, p, tok->s[p]);
+            break;
+        default: /* the tag ended, or a reference in a value began */
+            return p;
+        }
+    }
+    return p;
+}
+
+/*
+ * The usual shape of a tag, `<name attr="value" attr=value attr>`, as straight-line code: the
+ * same state functions and transitions as st_tag, minus its dispatch on the state, which
+ * mispredicts at almost every step. Anything else (a '/', a '=' after white space, a reference
+ * that needs its state, the chunk's end) is left to st_tag in the state reached.
+ */
+static size_t fast_tag(omote_html_tokenizer_t *tok, size_t p)
+{
+    const unsigned char *s = tok->s;
+    size_t len = tok->len;
+    unsigned char c;
+
+    p = st_tag_name(tok, p);
+    while (tok->state == S_BEFORE_ATTR_NAME) {
+        while (p < len && IS_WS(s[p]))
+            ++p;
+        if (p == len || s[p] == '/' || s[p] == '=')
+            return p;
+        if (s[p] == '>') {
+            emit_tag(tok, p + 1);
+            return p + 1;
+        }
+        begin_attr(tok, p);
+        tok->state = S_ATTR_NAME;
+        p = st_attr_name(tok, p);
+        if (p == len)
+            return p;
+        if (tok->state == S_AFTER_ATTR_NAME) {
+            while (p < len && IS_WS(s[p]))
+                ++p;
+            if (p == len || s[p] == '/' || s[p] == '=')
+                return p;
+            if (s[p] == '>') {
+                emit_tag(tok, p + 1);
+                return p + 1;
+            }
+            tok->state = S_BEFORE_ATTR_NAME; /* another attribute: as after white space */
+            continue;
+        }
+        /* S_BEFORE_ATTR_VALUE */
+        c = s[p];
+        if (c == '"' || c == '\'') {
+            begin_value(tok, p + 1);
+            tok->state = c == '"' ? S_ATTR_VALUE_DQ : S_ATTR_VALUE_SQ;
+            p = st_attr_value_quoted(tok, p + 1, c);
+            if (tok->state != S_AFTER_ATTR_VALUE_Q || p == len)
+                return p;
+            c = s[p];
+            if (IS_WS(c)) {
+                tok->state = S_BEFORE_ATTR_NAME;
+                ++p;
+            } else if (c == '>') {
+                emit_tag(tok, p + 1);
+                return p + 1;
+            } else {
+                return p;
+            }
+        } else if (!IS_WS(c) && c != '>') {
+            begin_value(tok, p);
+            tok->state = S_ATTR_VALUE_UQ;
+            p = st_attr_value_unquoted(tok, p);
+        } else {
+            return p;
+        }
+    }
+    return p;
 }
 
 /* ---- comments ---- */
@@ -1420,6 +1721,8 @@ static size_t step(omote_html_tokenizer_t *tok, size_t p)
 
     if (tok->state <= S_PLAINTEXT)
         return st_text(tok, p);
+    if (tok->state >= S_TAG_NAME && tok->state <= S_SELF_CLOSING)
+        return st_tag(tok, p);
     c = tok->s[p];
     if (c == '\n' && prev_is_cr(tok, p))
         return p + 1; /* CRLF is one newline, and the CR was it */
@@ -1500,22 +1803,6 @@ static size_t step(omote_html_tokenizer_t *tok, size_t p)
         return st_end_tag_name(tok, p, c, tok->content);
     case S_SCRIPT_ESC_END_NAME:
         return st_end_tag_name(tok, p, c, S_SCRIPT_ESC);
-    case S_TAG_NAME:
-        return st_tag_name(tok, p);
-    case S_ATTR_NAME:
-        return st_attr_name(tok, p);
-    case S_ATTR_VALUE_DQ:
-        return st_attr_value_quoted(tok, p, '"');
-    case S_ATTR_VALUE_SQ:
-        return st_attr_value_quoted(tok, p, '\'');
-    case S_ATTR_VALUE_UQ:
-        return st_attr_value_unquoted(tok, p);
-    case S_BEFORE_ATTR_NAME:
-    case S_AFTER_ATTR_NAME:
-    case S_BEFORE_ATTR_VALUE:
-    case S_AFTER_ATTR_VALUE_Q:
-    case S_SELF_CLOSING:
-        return st_between_attrs(tok, p, c);
     case S_MARKUP_DECL:
         return st_markup_decl(tok, p, c);
     case S_BOGUS_COMMENT:
@@ -1652,6 +1939,9 @@ omote_html_tokenizer_t *omote_html_tokenizer_create(const omote_html_options_t *
     if (tok->opts.max_attrs == 0)
         tok->opts.max_attrs = 64;
     tok->state = tok->content = S_DATA;
+    /* never NULL: an empty name or comment is still "sb + 0", which must point at something */
+    tok->sb = xrealloc(NULL, 256);
+    tok->sb_cap = 256;
     return tok;
 }
 

@@ -436,6 +436,67 @@ static void test_carry(void)
     free(c.oversized);
 }
 
+/* ---- attributes' raw ranges ---- */
+
+struct raw_collector {
+    char out[512];
+    size_t len;
+    int bad; /* a range outside the token's raw */
+};
+
+static int on_attr_raw(void *ctx, const omote_html_token_t *t)
+{
+    struct raw_collector *rc = ctx;
+    for (size_t i = 0; i < t->num_attrs; ++i) {
+        const omote_html_attr_t *a = &t->attrs[i];
+        if (a->raw.base < t->raw || a->raw.base + a->raw.len > t->raw + t->raw_len)
+            rc->bad = 1;
+        else
+            rc->len += snprintf(rc->out + rc->len, sizeof(rc->out) - rc->len, "[%.*s]=%.*s%s;", (int)a->raw.len, a->raw.base,
+                                (int)a->value.len, a->value.base, a->is_duplicate ? "!" : "");
+    }
+    return 0;
+}
+
+/* Each attribute's raw range (name to value end, quotes included), whole and at every split. */
+static void test_attr_raw(void)
+{
+    static const struct {
+        const char *in, *expected;
+    } cases[] = {
+        {"<a href='x' id=y class=\"z\" disabled>", "[href='x']=x;[id=y]=y;[class=\"z\"]=z;[disabled]=;"},
+        {"<a b = \"c\"\n\td\f/>", "[b = \"c\"]=c;[d]=;"},
+        {"<A HREF=\"/P?a&amp;b\" Ping=P>", "[HREF=\"/P?a&amp;b\"]=/P?a&b;[Ping=P]=P;"},
+        {"<a ping=1 ping=\"2\" =x>", "[ping=1]=1;[ping=\"2\"]=2!;[=x]=;"},
+        {"<a x=>y", "[x=]=;"},
+        {"<a x=\"1\"y=2/>", "[x=\"1\"]=1;[y=2/]=2/;"},
+        {"<a x='a\r\nb' y>", "[x='a\r\nb']=a\nb;[y]=;"},
+        {"</a x=1>", "[x=1]=1;"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        size_t len = strlen(cases[i].in);
+        int same = 1;
+        for (size_t split = 0; split <= len; ++split) {
+            struct raw_collector rc = {{0}};
+            omote_html_tokenizer_t *tok = omote_html_tokenizer_create(NULL);
+            char *a = malloc(split + 1), *b = malloc(len - split + 1);
+            memcpy(a, cases[i].in, split);
+            memcpy(b, cases[i].in + split, len - split);
+            omote_html_tokenizer_feed(tok, a, split, 0, on_attr_raw, &rc);
+            omote_html_tokenizer_feed(tok, b, len - split, 1, on_attr_raw, &rc);
+            omote_html_tokenizer_free(tok);
+            free(a);
+            free(b);
+            if (rc.bad || strcmp(rc.out, cases[i].expected) != 0) {
+                if (same)
+                    printf("#   split at %zu: %s%s\n", split, rc.bad ? "range outside raw; " : "", rc.out);
+                same = 0;
+            }
+        }
+        ok(same, "attribute raw ranges, case %zu, at every split", i);
+    }
+}
+
 static uint32_t rng_state = 12345;
 
 static uint32_t rng(void)
@@ -738,6 +799,7 @@ int main(void)
     test_own_cases();
     test_stop();
     test_carry();
+    test_attr_raw();
     test_random_streaming();
     test_html5lib();
     return done_testing();

@@ -1,0 +1,136 @@
+/*
+ * Fuzz target: the streaming tokenizer and rewriter together. The first four bytes steer the run (a
+ * split point, a chunk size, a head snippet on or off); the rest is the document. A decider cuts
+ * elements by a hash of their tag name and inline text by a hash of that text. Invariants: one
+ * chunk, two chunks and small chunks give identical output and stats; without a snippet the output
+ * is a subsequence of the input (the rewriter emits no byte it did not receive).
+ */
+#include "fuzz.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "omote/html_rewriter.h"
+
+#define SNIPPET "<script src=\"/omote.js\"></script>"
+
+struct st_out_t {
+    char *bytes;
+    size_t len, cap;
+};
+
+static uint32_t hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i != len; ++i)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static omote_rewrite_verdict_t decide_tag(void *ctx, const omote_html_token_t *tag)
+{
+    must(tag->kind == OMOTE_HTML_START_TAG);
+    switch (hash(tag->name.base, tag->name.len) % 5) {
+    case 0:
+        return OMOTE_REWRITE_REMOVE;
+    case 1:
+        return OMOTE_REWRITE_INSPECT;
+    default:
+        return OMOTE_REWRITE_KEEP;
+    }
+}
+
+static omote_rewrite_verdict_t decide_text(void *ctx, const char *tag_name, const char *text, size_t len, int is_truncated)
+{
+    return (hash(text, len) ^ (uint32_t)is_truncated) % 2 == 0 ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
+}
+
+static void write_out(void *ctx, const char *bytes, size_t len, int is_input)
+{
+    struct st_out_t *out = ctx;
+    if (out->len + len > out->cap) {
+        out->cap = (out->len + len) * 2 + 64;
+        out->bytes = realloc(out->bytes, out->cap);
+        must(out->bytes != NULL);
+    }
+    if (len != 0)
+        memcpy(out->bytes + out->len, bytes, len);
+    out->len += len;
+}
+
+/* Rewrites `doc` in chunks of `chunk` bytes (the first one `first` bytes long); returns the output. */
+static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chunk, int with_snippet, omote_html_rewriter_stats_t *stats)
+{
+    static const omote_html_rewriter_callbacks_t cb = {.decide_tag = decide_tag, .decide_text = decide_text, .write = write_out};
+    /* small bounds so that short inputs reach the oversized-tag and truncated-inspection paths */
+    omote_html_rewriter_options_t opt = {.max_carry_bytes = 96, .max_inspect_bytes = 64};
+    if (with_snippet) {
+        opt.head_snippet = SNIPPET;
+        opt.head_snippet_len = sizeof(SNIPPET) - 1;
+    }
+    struct st_out_t out = {NULL, 0, 0};
+    omote_html_rewriter_t *rw = omote_html_rewriter_create(&opt, &cb, &out);
+    size_t pos = 0, n = first < len ? first : len;
+    for (;;) {
+        /* copy each chunk, so that a pointer kept into an earlier chunk shows up under ASan */
+        char *copy = malloc(n + 1);
+        memcpy(copy, doc + pos, n);
+        pos += n;
+        omote_html_rewriter_feed(rw, copy, n, pos == len);
+        free(copy);
+        if (pos == len)
+            break;
+        n = len - pos < chunk ? len - pos : chunk;
+    }
+    *stats = *omote_html_rewriter_stats(rw);
+    omote_html_rewriter_free(rw);
+    return out;
+}
+
+static int is_subsequence(const char *small, size_t slen, const char *big, size_t blen)
+{
+    size_t i = 0;
+    for (size_t j = 0; i < slen && j < blen; ++j)
+        if (small[i] == big[j])
+            ++i;
+    return i == slen;
+}
+
+static void same(const struct st_out_t *a, const omote_html_rewriter_stats_t *sa, const struct st_out_t *b,
+                 const omote_html_rewriter_stats_t *sb)
+{
+    must(a->len == b->len);
+    must(a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
+    must(sa->elements_removed == sb->elements_removed && sa->noscript_removed == sb->noscript_removed);
+    must(sa->bytes_removed == sb->bytes_removed && sa->oversized_tags == sb->oversized_tags);
+    must(sa->inspected == sb->inspected && sa->inspected_truncated == sb->inspected_truncated);
+    must(sa->snippet_inserted == sb->snippet_inserted);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 4)
+        return 0;
+    const char *doc = (const char *)data + 4;
+    size_t len = size - 4;
+    size_t split = ((size_t)data[0] | (size_t)data[1] << 8) % (len + 1);
+    size_t chunk = data[2] % 17 + 1;
+    int with_snippet = data[3] & 1;
+
+    omote_html_rewriter_stats_t s_whole, s_split, s_small;
+    struct st_out_t whole = run(doc, len, len, len + 1, with_snippet, &s_whole);
+    struct st_out_t halves = run(doc, len, split, len + 1, with_snippet, &s_split);
+    struct st_out_t small = run(doc, len, chunk, chunk, with_snippet, &s_small);
+    same(&whole, &s_whole, &halves, &s_split);
+    same(&whole, &s_whole, &small, &s_small);
+    if (!with_snippet) {
+        must(s_whole.snippet_inserted == 0);
+        must(whole.len <= len && whole.len + s_whole.bytes_removed == len);
+        must(is_subsequence(whole.bytes, whole.len, doc, len));
+    } else if (s_whole.snippet_inserted) {
+        must(whole.len + s_whole.bytes_removed == len + sizeof(SNIPPET) - 1);
+    }
+    free(whole.bytes);
+    free(halves.bytes);
+    free(small.bytes);
+    return 0;
+}
