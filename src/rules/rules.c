@@ -133,19 +133,16 @@ static void count_skip(omote_rules_stats_t *st, const char *name, size_t len)
         }
     }
     size_t i = st->num_skip_reasons;
-    if (i == OMOTE_RULES_MAX_SKIP_REASONS - 1) {
-        /* last slot is "(other)" */
-        name = "(other)";
-        len = 7;
-        if (strcmp(st->skip_reasons[i].name, "(other)") == 0) {
+    if (i >= OMOTE_RULES_MAX_SKIP_REASONS - 1) {
+        i = OMOTE_RULES_MAX_SKIP_REASONS - 1; /* the last slot collects every further reason as "(other)" */
+        if (st->num_skip_reasons == OMOTE_RULES_MAX_SKIP_REASONS) {
             ++st->skip_reasons[i].count;
             return;
         }
-    } else {
-        ++st->num_skip_reasons;
+        name = "(other)";
+        len = 7;
     }
-    if (i == OMOTE_RULES_MAX_SKIP_REASONS - 1)
-        st->num_skip_reasons = OMOTE_RULES_MAX_SKIP_REASONS;
+    st->num_skip_reasons = i + 1;
     memcpy(st->skip_reasons[i].name, name, len);
     st->skip_reasons[i].name[len] = '\0';
     st->skip_reasons[i].count = 1;

@@ -420,8 +420,26 @@ static void test_easyprivacy(void)
     omote_rules_free(rules);
 }
 
+/* more kinds of unsupported option than the stats have slots: the last slot sums the rest */
+static void test_many_skip_reasons(void)
+{
+    char list[4096] = "";
+    for (int i = 0; i != 40; ++i)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "||x%d.example^$opt%d\n", i, i);
+    omote_rules_stats_t st = {0};
+    omote_rules_t *rules = omote_rules_create();
+    omote_rules_add_list(rules, "many", list, strlen(list), &st);
+    is_int(st.skipped, 40, "40 filters skipped");
+    is_int(st.num_skip_reasons, OMOTE_RULES_MAX_SKIP_REASONS, "reasons capped at the slot count");
+    is_str(st.skip_reasons[OMOTE_RULES_MAX_SKIP_REASONS - 1].name, "(other)", "last slot is (other)");
+    is_int(st.skip_reasons[OMOTE_RULES_MAX_SKIP_REASONS - 1].count, 40 - (OMOTE_RULES_MAX_SKIP_REASONS - 1),
+           "(other) counts every reason past the named ones");
+    omote_rules_free(rules);
+}
+
 int main(void)
 {
+    test_many_skip_reasons();
     test_parse_counts();
     test_host_anchor();
     test_anchors_wildcards();
