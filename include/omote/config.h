@@ -40,6 +40,49 @@ typedef struct st_omote_listen_config_t {
     char *tls_key_file;
 } omote_listen_config_t;
 
+typedef enum en_omote_unknown_cookies_t {
+    OMOTE_UNKNOWN_COOKIES_REPORT = 0, /* kept, counted and logged so operators can declare them */
+    OMOTE_UNKNOWN_COOKIES_ALLOW,
+    OMOTE_UNKNOWN_COOKIES_BLOCK,
+} omote_unknown_cookies_t;
+
+typedef enum en_omote_csp_mode_t {
+    OMOTE_CSP_OFF = 0,
+    OMOTE_CSP_ENFORCE,
+    OMOTE_CSP_REPORT_ONLY,
+} omote_csp_mode_t;
+
+/** Most filter lists (each is counted on its own in metrics). */
+#define OMOTE_MAX_TRACKER_LISTS 16
+
+/** Most purposes a configuration may declare: a visitor's choices fit in one 32-bit set. */
+#define OMOTE_MAX_PURPOSES 32
+
+typedef struct st_omote_purpose_config_t {
+    char *id; /* [a-z0-9_-]+, unique */
+    int strictly_necessary; /* always granted; cannot be refused */
+    int needs_identifier;   /* consenting to it issues the first-party identifier */
+    char *name_en, *name_ja;               /* plain-language name; NULL when not given */
+    char *description_en, *description_ja; /* NULL when not given */
+    char **cookies; /* cookie name patterns (trailing '*' matches any rest) this purpose covers */
+    size_t num_cookies;
+} omote_purpose_config_t;
+
+typedef struct st_omote_vendor_config_t {
+    char *name;
+    size_t purpose; /* index into purposes */
+    char **hosts;   /* lowercase domains; a host equal to one or below it belongs to the vendor */
+    size_t num_hosts;
+    char **paths; /* first-party paths ('*' wildcard) that forward to the vendor */
+    size_t num_paths;
+} omote_vendor_config_t;
+
+typedef struct st_omote_csp_directive_t {
+    char *name;     /* "default-src" */
+    char **sources; /* "'self'", "https://cdn.example" */
+    size_t num_sources;
+} omote_csp_directive_t;
+
 typedef struct st_omote_config_t {
     /** the file the configuration was read from (copied), or the name given to the string loader */
     char *source_name;
@@ -108,7 +151,39 @@ typedef struct st_omote_config_t {
         size_t num_strip_query_params;
         char **block_paths; /* first-party paths ('*' wildcard) that forward to trackers: answered 204 */
         size_t num_block_paths;
+        char *signatures_path; /* loader signatures of inline tracker snippets (resolved); NULL: none */
+        omote_unknown_cookies_t unknown_cookies; /* cookies no purpose declares */
+        int debug_header; /* list what was removed in an Omote-Removed response header */
     } trackers;
+
+    /** What visitors can consent to; bit i of a purpose set is purposes[i]. */
+    omote_purpose_config_t *purposes;
+    size_t num_purposes;
+
+    /** Third parties a purpose covers: their tags stay only with consent to that purpose. */
+    omote_vendor_config_t *vendors;
+    size_t num_vendors;
+
+    struct {
+        char **permissions_policy_deny; /* features sent as "feature=()" in Permissions-Policy; none: no header */
+        size_t num_permissions_policy_deny;
+        omote_csp_mode_t csp_mode;
+        omote_csp_directive_t *csp_directives;
+        size_t num_csp_directives;
+        char **csp_vendor_directives; /* directives that list the hosts of consented vendors */
+        size_t num_csp_vendor_directives;
+        int csp_report; /* add report-uri <api.prefix>csp-report */
+    } headers;
+
+    struct {
+        int enabled;      /* gzip responses for clients that accept it (HTML omote rewrote included) */
+        size_t min_bytes; /* smaller bodies (by Content-Length) are sent as they are */
+        int gzip_level;   /* 1 (fastest) .. 9 (smallest) */
+    } compression;
+
+    struct {
+        char *prefix; /* omote's own endpoints, never proxied: "/_omote/" */
+    } api;
 
     struct {
         char *access_path; /* NULL: access log off; "-": standard output; else a file opened for append */

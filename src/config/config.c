@@ -92,12 +92,29 @@ static const struct st_int_field_t tracker_ints[] = {
     INT_FIELD("max_inspect_bytes", 1024, 1048576, 65536, trackers.max_inspect_bytes),
 };
 
+static const struct st_int_field_t compression_ints[] = {
+    INT_FIELD("min_bytes", 0, 1073741824, 256, compression.min_bytes),
+    INT_FIELD("gzip_level", 1, 9, 5, compression.gzip_level),
+};
+
 #define NUM(table) (sizeof(table) / sizeof((table)[0]))
 
-static const char *const top_keys[] = {"listen", "origin", "timeouts", "threads", "admin", "redis", "limits", "log", "trackers",
-                                       NULL};
-static const char *const tracker_keys[] = {"rewrite_html",      "lists", "first_party_domains", "max_tag_bytes",
-                                           "max_inspect_bytes", "strip_query_params", "block_paths", NULL};
+static const char *const top_keys[] = {"listen",   "origin",   "timeouts", "threads", "admin",       "redis", "limits", "log",
+                                       "trackers", "purposes", "vendors",  "headers", "compression", "api",   NULL};
+static const char *const tracker_keys[] = {"rewrite_html", "lists",      "first_party_domains", "max_tag_bytes",
+                                           "max_inspect_bytes", "strip_query_params", "block_paths", "signatures",
+                                           "unknown_cookies", "debug_header", NULL};
+static const char *const purpose_keys[] = {"id", "strictly_necessary", "needs_identifier", "name", "description", "cookies", NULL};
+static const char *const text_keys[] = {"en", "ja", NULL};
+static const char *const vendor_keys[] = {"name", "purpose", "hosts", "paths", NULL};
+static const char *const header_keys[] = {"permissions_policy_deny", "csp", NULL};
+static const char *const csp_keys[] = {"mode", "directives", "vendor_directives", "report", NULL};
+static const char *const compression_keys[] = {"enabled", "min_bytes", "gzip_level", NULL};
+static const char *const api_keys[] = {"prefix", NULL};
+static const char *const unknown_cookie_names[] = {"report", "allow", "block"};
+static const char *const csp_mode_names[] = {"off", "enforce", "report-only"};
+static const char *const default_permissions_policy_deny[] = {"browsing-topics", "interest-cohort"};
+static const char *const default_csp_vendor_directives[] = {"script-src", "img-src", "connect-src", "frame-src"};
 static const char *const tracker_list_keys[] = {"name", "path", NULL};
 static const char *const listen_keys[] = {"address", "port", "tls", NULL};
 static const char *const tls_keys[] = {"certificate", "key", NULL};
@@ -941,12 +958,20 @@ static int read_tracker_lists(struct st_loader_t *ld, json_t *trackers, omote_co
     }
     if (!json_is_array(arr))
         return fail(ld, AT_VALUE, "expected an array of {\"name\", \"path\"} objects, got %s", type_name(arr));
+    if (json_array_size(arr) > OMOTE_MAX_TRACKER_LISTS)
+        return fail(ld, AT_VALUE, "%zu lists named; at most %d are allowed", json_array_size(arr), OMOTE_MAX_TRACKER_LISTS);
     conf->trackers.num_lists = json_array_size(arr);
     conf->trackers.lists = xcalloc(conf->trackers.num_lists + 1, sizeof(conf->trackers.lists[0]));
     for (size_t i = 0; i < conf->trackers.num_lists; ++i) {
         push_index(ld, i);
         if (read_tracker_list(ld, json_array_get(arr, i), &conf->trackers.lists[i]) != 0)
             return -1;
+        for (size_t k = 0; k != i; ++k) {
+            if (strcmp(conf->trackers.lists[k].name, conf->trackers.lists[i].name) == 0) {
+                push_key(ld, "name");
+                return fail(ld, AT_VALUE, "list \"%s\" is named twice (first as lists[%zu])", conf->trackers.lists[i].name, k);
+            }
+        }
         pop(ld);
     }
     pop(ld);
@@ -1040,6 +1065,8 @@ static int read_block_paths(struct st_loader_t *ld, json_t *trackers, omote_conf
     return 0;
 }
 
+static int read_choice(struct st_loader_t *ld, json_t *obj, const char *key, const char *const *names, size_t num, int *out);
+
 static int read_trackers(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
 {
     json_t *trackers;
@@ -1052,6 +1079,390 @@ static int read_trackers(struct st_loader_t *ld, json_t *root, omote_config_t *c
         return -1;
     if (read_strip_query_params(ld, trackers, conf) != 0 || read_block_paths(ld, trackers, conf) != 0)
         return -1;
+    int unknown = OMOTE_UNKNOWN_COOKIES_REPORT;
+    if (read_choice(ld, trackers, "unknown_cookies", unknown_cookie_names, NUM(unknown_cookie_names), &unknown) != 0 ||
+        opt_bool(ld, trackers, "debug_header", &conf->trackers.debug_header) != 0)
+        return -1;
+    conf->trackers.unknown_cookies = (omote_unknown_cookies_t)unknown;
+    if (json_object_get(trackers, "signatures") != NULL &&
+        read_readable_file(ld, trackers, "signatures", &conf->trackers.signatures_path) != 0)
+        return -1;
+    pop(ld);
+    return 0;
+}
+
+/* ---- purposes, vendors, headers, compression, api ---- */
+
+typedef int (*string_check_fn)(struct st_loader_t *ld, const char *s);
+
+/*
+ * Reads optional member `key` of `obj` as an array of non-empty strings, each passing `check`
+ * (may be NULL). Absent: `*out` and `*n` stay as they are (the caller's default).
+ */
+static int read_strings(struct st_loader_t *ld, json_t *obj, const char *key, const char *what, string_check_fn check, char ***out,
+                        size_t *n)
+{
+    json_t *arr = enter(ld, obj, key);
+    if (arr == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return fail(ld, AT_VALUE, "expected an array of %s, got %s", what, type_name(arr));
+    size_t count = json_array_size(arr);
+    char **list = xcalloc(count + 1, sizeof(char *));
+    for (size_t i = 0; i != count; ++i) {
+        const char *v;
+        push_index(ld, i);
+        if (expect_string(ld, json_array_get(arr, i), &v) != 0 || (check != NULL && check(ld, v) != 0)) {
+            for (size_t k = 0; k != i; ++k)
+                free(list[k]);
+            free(list);
+            return -1;
+        }
+        list[i] = xstrdup(v);
+        pop(ld);
+    }
+    *out = list;
+    *n = count;
+    pop(ld);
+    return 0;
+}
+
+static void free_strings(char **list, size_t n)
+{
+    for (size_t i = 0; i != n; ++i)
+        free(list[i]);
+    free(list);
+}
+
+static char **copy_strings(const char *const *src, size_t n)
+{
+    char **list = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i != n; ++i)
+        list[i] = xstrdup(src[i]);
+    return list;
+}
+
+static int check_domain(struct st_loader_t *ld, const char *d)
+{
+    for (const char *p = d; *p != '\0'; ++p)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.'))
+            return fail(ld, AT_VALUE, "\"%s\" is not a domain name", d);
+    if (d[0] == '.' || d[strlen(d) - 1] == '.' || strchr(d, '.') == NULL)
+        return fail(ld, AT_VALUE, "\"%s\" is not a domain name with at least two labels", d);
+    return 0;
+}
+
+static int check_path_pattern(struct st_loader_t *ld, const char *p)
+{
+    return p[0] == '/' ? 0 : fail(ld, AT_VALUE, "\"%s\" must start with '/'", p);
+}
+
+/* a cookie name pattern: a cookie-name token (RFC 6265 §4.1.1), optionally ending in '*' */
+static int check_cookie_pattern(struct st_loader_t *ld, const char *p)
+{
+    static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
+    size_t len = strlen(p);
+    for (size_t i = 0; i != len; ++i) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '*' && i + 1 == len)
+            break;
+        if (c <= 0x20 || c >= 0x7f || strchr(separators, c) != NULL || c == '*')
+            return fail(ld, AT_VALUE, "\"%s\" is not a cookie name (a trailing '*' may stand for any rest)", p);
+    }
+    return 0;
+}
+
+static int check_token(struct st_loader_t *ld, const char *t)
+{
+    for (const char *p = t; *p != '\0'; ++p)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return fail(ld, AT_VALUE, "\"%s\" may hold only a-z, 0-9, '-' and '_'", t);
+    return 0;
+}
+
+/* a CSP source expression must not break the header: no ';' or ',' and no control bytes */
+static int check_csp_source(struct st_loader_t *ld, const char *v)
+{
+    for (const char *p = v; *p != '\0'; ++p)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == ';' || *p == ',')
+            return fail(ld, AT_VALUE, "\"%s\" is not a CSP source expression (no spaces, ';' or ',')", v);
+    return 0;
+}
+
+/* Reads optional member `key` as one of `names`; stores its index in `*out`. */
+static int read_choice(struct st_loader_t *ld, json_t *obj, const char *key, const char *const *names, size_t num, int *out)
+{
+    const char *s;
+    json_t *v = enter(ld, obj, key);
+    if (v == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (expect_string(ld, v, &s) != 0)
+        return -1;
+    for (size_t i = 0; i != num; ++i) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (int)i;
+            pop(ld);
+            return 0;
+        }
+    }
+    char allowed[160] = "";
+    for (size_t i = 0; i != num; ++i)
+        snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s\"%s\"", i == 0 ? "" : ", ", names[i]);
+    return fail(ld, AT_VALUE, "\"%s\" is not one of %s", s, allowed);
+}
+
+/* name/description: {"en": "...", "ja": "..."}, both optional */
+static int read_texts(struct st_loader_t *ld, json_t *obj, const char *key, char **en, char **ja)
+{
+    json_t *texts;
+    if (enter_object(ld, obj, key, text_keys, &texts) != 0)
+        return -1;
+    const char *langs[] = {"en", "ja"};
+    char **outs[] = {en, ja};
+    for (size_t i = 0; texts != NULL && i != 2; ++i) {
+        const char *s;
+        json_t *v = enter(ld, texts, langs[i]);
+        if (v != NULL) {
+            if (expect_string(ld, v, &s) != 0)
+                return -1;
+            *outs[i] = xstrdup(s);
+        }
+        pop(ld);
+    }
+    pop(ld);
+    return 0;
+}
+
+static int read_purpose(struct st_loader_t *ld, json_t *v, omote_config_t *conf, size_t index)
+{
+    omote_purpose_config_t *p = &conf->purposes[index];
+    const char *id;
+    if (expect_object(ld, v, purpose_keys) != 0)
+        return -1;
+    json_t *idv = enter(ld, v, "id");
+    if (idv == NULL)
+        return fail(ld, AT_PARENT, "required key is missing");
+    if (expect_string(ld, idv, &id) != 0 || check_token(ld, id) != 0)
+        return -1;
+    for (size_t i = 0; i != index; ++i)
+        if (strcmp(conf->purposes[i].id, id) == 0)
+            return fail(ld, AT_VALUE, "purpose \"%s\" is declared twice (first as purposes[%zu])", id, i);
+    p->id = xstrdup(id);
+    pop(ld);
+    if (opt_bool(ld, v, "strictly_necessary", &p->strictly_necessary) != 0 ||
+        opt_bool(ld, v, "needs_identifier", &p->needs_identifier) != 0 || read_texts(ld, v, "name", &p->name_en, &p->name_ja) != 0 ||
+        read_texts(ld, v, "description", &p->description_en, &p->description_ja) != 0 ||
+        read_strings(ld, v, "cookies", "cookie name patterns", check_cookie_pattern, &p->cookies, &p->num_cookies) != 0)
+        return -1;
+    return 0;
+}
+
+static int read_purposes(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *arr = enter(ld, root, "purposes");
+    if (arr == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return fail(ld, AT_VALUE, "expected an array of purpose objects, got %s", type_name(arr));
+    if (json_array_size(arr) > OMOTE_MAX_PURPOSES)
+        return fail(ld, AT_VALUE, "%zu purposes declared; at most %d are allowed", json_array_size(arr), OMOTE_MAX_PURPOSES);
+    conf->purposes = xcalloc(json_array_size(arr) + 1, sizeof(*conf->purposes));
+    for (size_t i = 0; i != json_array_size(arr); ++i) {
+        push_index(ld, i);
+        conf->num_purposes = i + 1; /* so a failure frees what was read */
+        if (read_purpose(ld, json_array_get(arr, i), conf, i) != 0)
+            return -1;
+        pop(ld);
+    }
+    /* a cookie name can serve only one purpose, or consenting to one would decide another's cookie */
+    for (size_t a = 0; a != conf->num_purposes; ++a)
+        for (size_t i = 0; i != conf->purposes[a].num_cookies; ++i)
+            for (size_t b = a; b != conf->num_purposes; ++b)
+                for (size_t k = b == a ? i + 1 : 0; k < conf->purposes[b].num_cookies; ++k)
+                    if (strcmp(conf->purposes[a].cookies[i], conf->purposes[b].cookies[k]) == 0) {
+                        push_index(ld, b);
+                        push_key(ld, "cookies");
+                        push_index(ld, k);
+                        return fail(ld, AT_VALUE, "cookie pattern \"%s\" is already declared by purpose \"%s\"",
+                                    conf->purposes[b].cookies[k], conf->purposes[a].id);
+                    }
+    pop(ld);
+    return 0;
+}
+
+static int read_vendor(struct st_loader_t *ld, json_t *v, omote_config_t *conf, omote_vendor_config_t *vendor)
+{
+    const char *s;
+    if (expect_object(ld, v, vendor_keys) != 0)
+        return -1;
+    json_t *name = enter(ld, v, "name");
+    if (name == NULL)
+        return fail(ld, AT_PARENT, "required key is missing");
+    if (expect_string(ld, name, &s) != 0)
+        return -1;
+    vendor->name = xstrdup(s);
+    pop(ld);
+    json_t *purpose = enter(ld, v, "purpose");
+    if (purpose == NULL)
+        return fail(ld, AT_PARENT, "required key is missing");
+    if (expect_string(ld, purpose, &s) != 0)
+        return -1;
+    size_t i = 0;
+    while (i != conf->num_purposes && strcmp(conf->purposes[i].id, s) != 0)
+        ++i;
+    if (i == conf->num_purposes)
+        return fail(ld, AT_VALUE, "\"%s\" is not a purpose declared in \"purposes\"", s);
+    vendor->purpose = i;
+    pop(ld);
+    if (read_strings(ld, v, "hosts", "domain names", check_domain, &vendor->hosts, &vendor->num_hosts) != 0 ||
+        read_strings(ld, v, "paths", "path patterns", check_path_pattern, &vendor->paths, &vendor->num_paths) != 0)
+        return -1;
+    if (vendor->num_hosts == 0 && vendor->num_paths == 0)
+        return fail(ld, AT_VALUE, "a vendor needs \"hosts\" or \"paths\" to be recognised by");
+    for (size_t k = 0; k != vendor->num_hosts; ++k)
+        for (char *p = vendor->hosts[k]; *p != '\0'; ++p)
+            *p = (char)tolower((unsigned char)*p);
+    return 0;
+}
+
+static int read_vendors(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *arr = enter(ld, root, "vendors");
+    if (arr == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return fail(ld, AT_VALUE, "expected an array of vendor objects, got %s", type_name(arr));
+    conf->vendors = xcalloc(json_array_size(arr) + 1, sizeof(*conf->vendors));
+    for (size_t i = 0; i != json_array_size(arr); ++i) {
+        push_index(ld, i);
+        conf->num_vendors = i + 1;
+        if (read_vendor(ld, json_array_get(arr, i), conf, &conf->vendors[i]) != 0)
+            return -1;
+        for (size_t k = 0; k != i; ++k) {
+            if (strcmp(conf->vendors[k].name, conf->vendors[i].name) == 0) {
+                push_key(ld, "name");
+                return fail(ld, AT_VALUE, "vendor \"%s\" is declared twice (first as vendors[%zu])", conf->vendors[i].name, k);
+            }
+        }
+        pop(ld);
+    }
+    pop(ld);
+    return 0;
+}
+
+static int read_csp_directives(struct st_loader_t *ld, json_t *csp, omote_config_t *conf)
+{
+    json_t *obj = enter(ld, csp, "directives");
+    if (obj == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_object(obj))
+        return fail(ld, AT_VALUE, "expected an object of directive name -> array of sources, got %s", type_name(obj));
+    conf->headers.csp_directives = xcalloc(json_object_size(obj) + 1, sizeof(*conf->headers.csp_directives));
+    const char *name;
+    json_t *sources;
+    json_object_foreach(obj, name, sources)
+    {
+        omote_csp_directive_t *d = &conf->headers.csp_directives[conf->headers.num_csp_directives++];
+        d->name = xstrdup(name);
+        push_key(ld, name);
+        if (name[0] == '\0' || check_token(ld, name) != 0)
+            return name[0] == '\0' ? fail(ld, AT_KEY, "a directive name must not be empty") : -1;
+        pop(ld);
+        if (read_strings(ld, obj, name, "source expressions", check_csp_source, &d->sources, &d->num_sources) != 0)
+            return -1;
+    }
+    pop(ld);
+    return 0;
+}
+
+static int read_headers(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *headers, *csp = NULL;
+    int mode = OMOTE_CSP_OFF;
+    conf->headers.permissions_policy_deny = copy_strings(default_permissions_policy_deny, NUM(default_permissions_policy_deny));
+    conf->headers.num_permissions_policy_deny = NUM(default_permissions_policy_deny);
+    conf->headers.csp_vendor_directives = copy_strings(default_csp_vendor_directives, NUM(default_csp_vendor_directives));
+    conf->headers.num_csp_vendor_directives = NUM(default_csp_vendor_directives);
+    conf->headers.csp_report = 1;
+    if (enter_object(ld, root, "headers", header_keys, &headers) != 0)
+        return -1;
+    if (headers != NULL) {
+        char **deny = NULL, **vendor_directives = NULL;
+        size_t num_deny = SIZE_MAX, num_vendor_directives = SIZE_MAX;
+        if (read_strings(ld, headers, "permissions_policy_deny", "feature names", check_token, &deny, &num_deny) != 0)
+            return -1;
+        if (num_deny != SIZE_MAX) {
+            free_strings(conf->headers.permissions_policy_deny, conf->headers.num_permissions_policy_deny);
+            conf->headers.permissions_policy_deny = deny;
+            conf->headers.num_permissions_policy_deny = num_deny;
+        }
+        if (enter_object(ld, headers, "csp", csp_keys, &csp) != 0)
+            return -1;
+        if (csp != NULL) {
+            if (read_choice(ld, csp, "mode", csp_mode_names, NUM(csp_mode_names), &mode) != 0 ||
+                read_csp_directives(ld, csp, conf) != 0 ||
+                read_strings(ld, csp, "vendor_directives", "directive names", check_token, &vendor_directives,
+                             &num_vendor_directives) != 0 ||
+                opt_bool(ld, csp, "report", &conf->headers.csp_report) != 0)
+                return -1;
+            if (num_vendor_directives != SIZE_MAX) {
+                free_strings(conf->headers.csp_vendor_directives, conf->headers.num_csp_vendor_directives);
+                conf->headers.csp_vendor_directives = vendor_directives;
+                conf->headers.num_csp_vendor_directives = num_vendor_directives;
+            }
+            if (mode != OMOTE_CSP_OFF && conf->headers.num_csp_directives == 0) {
+                push_key(ld, "mode");
+                return fail(ld, AT_VALUE, "a policy needs \"directives\" (for example {\"default-src\": [\"'self'\"]})");
+            }
+        }
+        pop(ld); /* csp */
+    }
+    conf->headers.csp_mode = (omote_csp_mode_t)mode;
+    pop(ld);
+    return 0;
+}
+
+static int read_compression(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *compression;
+    conf->compression.enabled = 1;
+    if (enter_object(ld, root, "compression", compression_keys, &compression) != 0 ||
+        opt_bool(ld, compression, "enabled", &conf->compression.enabled) != 0 ||
+        read_ints(ld, compression, conf, compression_ints, NUM(compression_ints)) != 0)
+        return -1;
+    pop(ld);
+    return 0;
+}
+
+static int read_api(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *api;
+    const char *prefix = "/_omote/";
+    if (enter_object(ld, root, "api", api_keys, &api) != 0)
+        return -1;
+    json_t *v = enter(ld, api, "prefix");
+    if (v != NULL) {
+        if (expect_string(ld, v, &prefix) != 0)
+            return -1;
+        size_t len = strlen(prefix);
+        if (len < 3 || prefix[0] != '/' || prefix[len - 1] != '/')
+            return fail(ld, AT_VALUE, "\"%s\" must start and end with '/' and name at least one segment", prefix);
+        for (const char *p = prefix; *p != '\0'; ++p)
+            if (!(isalnum((unsigned char)*p) || strchr("/-_.~", *p) != NULL))
+                return fail(ld, AT_VALUE, "\"%s\" may hold only letters, digits and / - _ . ~", prefix);
+    }
+    conf->api.prefix = xstrdup(prefix);
+    pop(ld);
     pop(ld);
     return 0;
 }
@@ -1063,7 +1474,9 @@ static int build(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
     if (expect_object(ld, root, top_keys) != 0 || read_listen(ld, root, conf) != 0 || read_origin(ld, root, conf) != 0 ||
         read_timeouts(ld, root, conf) != 0 || read_threads(ld, root, conf) != 0 || read_admin(ld, root, conf) != 0 ||
         read_redis(ld, root, conf) != 0 || read_limits(ld, root, conf) != 0 || read_log(ld, root, conf) != 0 ||
-        read_trackers(ld, root, conf) != 0 || check_admin_clash(ld, conf) != 0)
+        read_trackers(ld, root, conf) != 0 || read_purposes(ld, root, conf) != 0 || read_vendors(ld, root, conf) != 0 ||
+        read_headers(ld, root, conf) != 0 || read_compression(ld, root, conf) != 0 || read_api(ld, root, conf) != 0 ||
+        check_admin_clash(ld, conf) != 0)
         return -1;
     return 0;
 }
@@ -1249,6 +1662,31 @@ void omote_config_free(omote_config_t *conf)
     for (size_t i = 0; i < conf->trackers.num_block_paths; ++i)
         free(conf->trackers.block_paths[i]);
     free(conf->trackers.block_paths);
+    free(conf->trackers.signatures_path);
+    for (size_t i = 0; i < conf->num_purposes; ++i) {
+        omote_purpose_config_t *p = &conf->purposes[i];
+        free(p->id);
+        free(p->name_en);
+        free(p->name_ja);
+        free(p->description_en);
+        free(p->description_ja);
+        free_strings(p->cookies, p->num_cookies);
+    }
+    free(conf->purposes);
+    for (size_t i = 0; i < conf->num_vendors; ++i) {
+        free(conf->vendors[i].name);
+        free_strings(conf->vendors[i].hosts, conf->vendors[i].num_hosts);
+        free_strings(conf->vendors[i].paths, conf->vendors[i].num_paths);
+    }
+    free(conf->vendors);
+    free_strings(conf->headers.permissions_policy_deny, conf->headers.num_permissions_policy_deny);
+    for (size_t i = 0; i < conf->headers.num_csp_directives; ++i) {
+        free(conf->headers.csp_directives[i].name);
+        free_strings(conf->headers.csp_directives[i].sources, conf->headers.csp_directives[i].num_sources);
+    }
+    free(conf->headers.csp_directives);
+    free_strings(conf->headers.csp_vendor_directives, conf->headers.num_csp_vendor_directives);
+    free(conf->api.prefix);
     free(conf);
 }
 
@@ -1315,6 +1753,11 @@ size_t omote_config_restart_only_changes(const omote_config_t *running, const om
     note_change(&list, running->timeouts.request_ms != loaded->timeouts.request_ms, "timeouts.request_ms");
     note_change(&list, running->timeouts.http2_idle_ms != loaded->timeouts.http2_idle_ms, "timeouts.http2_idle_ms");
     note_change(&list, running->timeouts.handshake_ms != loaded->timeouts.handshake_ms, "timeouts.handshake_ms");
+    note_change(&list,
+                running->compression.enabled != loaded->compression.enabled ||
+                    running->compression.min_bytes != loaded->compression.min_bytes ||
+                    running->compression.gzip_level != loaded->compression.gzip_level,
+                "compression");
     return list.count;
 }
 

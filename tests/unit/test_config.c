@@ -526,6 +526,122 @@ static void test_trackers(void)
                    "trackers: bound too small");
 }
 
+#define PURPOSES                                                                                                                   \
+    "\"purposes\": [{\"id\": \"necessary\", \"strictly_necessary\": true, \"cookies\": [\"session\", \"cart_*\"]},"              \
+    " {\"id\": \"analytics\", \"needs_identifier\": true, \"name\": {\"en\": \"Analytics\", \"ja\": \"分析\"},"                  \
+    " \"description\": {\"en\": \"Counting visits.\"}, \"cookies\": [\"_ga*\", \"_gid\"]},"                                        \
+    " {\"id\": \"marketing\", \"cookies\": [\"_fbp\"]}]"
+
+static void test_purposes_and_vendors(void)
+{
+    omote_config_error_t err;
+    omote_config_t *conf = load(HEAD ", " PURPOSES ", \"vendors\": [{\"name\": \"Google Analytics\", \"purpose\": \"analytics\","
+                                     " \"hosts\": [\"Google-Analytics.com\", \"googletagmanager.com\"], \"paths\": [\"/ga/*\"]}]}",
+                                &err);
+    ok(conf != NULL, "purposes: load (%s)", conf == NULL ? err.text : "");
+    if (conf != NULL) {
+        is_int(conf->num_purposes, 3, "purposes: three");
+        is_str(conf->purposes[0].id, "necessary", "purposes: id");
+        is_int(conf->purposes[0].strictly_necessary, 1, "purposes: strictly_necessary");
+        is_int(conf->purposes[1].needs_identifier, 1, "purposes: needs_identifier");
+        is_str(conf->purposes[1].name_ja, "分析", "purposes: Japanese name");
+        ok(conf->purposes[1].description_ja == NULL, "purposes: absent text stays NULL");
+        is_int(conf->purposes[1].num_cookies, 2, "purposes: cookie patterns");
+        is_int(conf->num_vendors, 1, "vendors: one");
+        is_int(conf->vendors[0].purpose, 1, "vendors: purpose resolved to its index");
+        is_str(conf->vendors[0].hosts[0], "google-analytics.com", "vendors: host lowercased");
+        is_str(conf->vendors[0].paths[0], "/ga/*", "vendors: path");
+        omote_config_free(conf);
+    }
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}, {\"id\": `\"a\"}]}",
+                   "purposes[1].id: purpose \"a\" is declared twice (first as purposes[0])", "purposes: duplicate id");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": `\"Bad Id\"}]}", "purposes[0].id: \"Bad Id\" may hold only a-z, 0-9, '-' and '_'",
+                   "purposes: id syntax");
+    check_error_at(HEAD ", \"purposes\": [`{\"cookies\": []}]}", "purposes[0].id: required key is missing", "purposes: id required");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"cookies\": [`\"a b\"]}]}",
+                   "purposes[0].cookies[0]: \"a b\" is not a cookie name (a trailing '*' may stand for any rest)",
+                   "purposes: cookie pattern syntax");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"cookies\": [\"x\"]}, {\"id\": \"b\", \"cookies\": [`\"x\"]}]}",
+                   "purposes[1].cookies[0]: cookie pattern \"x\" is already declared by purpose \"a\"",
+                   "purposes: one cookie, one purpose");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"name\": {`\"fr\": \"x\"}}]}", "purposes[0].name.fr: unknown key (did you mean \"en\"?)",
+                   "purposes: only en and ja texts");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"strictly_necessary\": `1}]}",
+                   "purposes[0].strictly_necessary: expected true or false, got an integer", "purposes: boolean flag");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}], \"vendors\": [{\"name\": \"V\", \"purpose\": `\"b\", \"hosts\": [\"v.example\"]}]}",
+                   "vendors[0].purpose: \"b\" is not a purpose declared in \"purposes\"", "vendors: unknown purpose");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}], \"vendors\": [`{\"name\": \"V\", \"purpose\": \"a\"}]}",
+                   "vendors[0]: a vendor needs \"hosts\" or \"paths\" to be recognised by", "vendors: needs hosts or paths");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}], \"vendors\": [{\"name\": \"V\", \"purpose\": \"a\", \"hosts\": [`\"localhost\"]}]}",
+                   "vendors[0].hosts[0]: \"localhost\" is not a domain name with at least two labels", "vendors: host syntax");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}], \"vendors\": [{\"name\": \"V\", \"purpose\": \"a\", \"paths\": [`\"ga\"]}]}",
+                   "vendors[0].paths[0]: \"ga\" must start with '/'", "vendors: path syntax");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}], \"vendors\": [{\"name\": \"V\", \"purpose\": \"a\", \"paths\": [\"/a\"]},"
+                        " {\"name\": `\"V\", \"purpose\": \"a\", \"paths\": [\"/b\"]}]}",
+                   "vendors[1].name: vendor \"V\" is declared twice (first as vendors[0])", "vendors: duplicate name");
+    char many[4096] = HEAD ", \"purposes\": `[";
+    for (int i = 0; i != OMOTE_MAX_PURPOSES + 1; ++i)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s{\"id\": \"p%d\"}", i == 0 ? "" : ", ", i);
+    strcat(many, "]}");
+    check_error_at(many, "purposes: 33 purposes declared; at most 32 are allowed", "purposes: bounded");
+}
+
+static void test_headers_compression_api(void)
+{
+    omote_config_error_t err;
+    omote_config_t *conf = load(HEAD "}", &err);
+    ok(conf != NULL, "headers: defaults load");
+    if (conf != NULL) {
+        ok(conf->headers.num_permissions_policy_deny == 2 && strcmp(conf->headers.permissions_policy_deny[0], "browsing-topics") == 0 &&
+               strcmp(conf->headers.permissions_policy_deny[1], "interest-cohort") == 0,
+           "headers: Permissions-Policy denies browsing-topics and interest-cohort by default");
+        is_int(conf->headers.csp_mode, OMOTE_CSP_OFF, "headers: no CSP by default");
+        is_int(conf->headers.csp_report, 1, "headers: CSP reports on by default");
+        is_int(conf->compression.enabled, 1, "compression: on by default");
+        is_int(conf->compression.gzip_level, 5, "compression: level 5");
+        is_str(conf->api.prefix, "/_omote/", "api: default prefix");
+        is_int(conf->trackers.unknown_cookies, OMOTE_UNKNOWN_COOKIES_REPORT, "trackers: unknown cookies reported by default");
+        is_int(conf->trackers.debug_header, 0, "trackers: debug header off by default");
+        omote_config_free(conf);
+    }
+    conf = load(HEAD ", \"headers\": {\"permissions_policy_deny\": [], \"csp\": {\"mode\": \"report-only\", \"directives\": "
+                     "{\"default-src\": [\"'self'\"], \"img-src\": [\"'self'\", \"data:\"]}, \"vendor_directives\": [\"script-src\"], "
+                     "\"report\": false}}, \"api\": {\"prefix\": \"/.well-known/omote/\"}, \"trackers\": {\"unknown_cookies\": \"block\"}}",
+                &err);
+    ok(conf != NULL, "headers: CSP loads (%s)", conf == NULL ? err.text : "");
+    if (conf != NULL) {
+        is_int(conf->headers.num_permissions_policy_deny, 0, "headers: [] turns Permissions-Policy off");
+        is_int(conf->headers.csp_mode, OMOTE_CSP_REPORT_ONLY, "headers: report-only");
+        is_int(conf->headers.num_csp_directives, 2, "headers: two directives");
+        is_str(conf->headers.csp_directives[1].sources[1], "data:", "headers: sources kept in order");
+        is_int(conf->headers.num_csp_vendor_directives, 1, "headers: vendor directives replaced");
+        is_int(conf->headers.csp_report, 0, "headers: report off");
+        is_str(conf->api.prefix, "/.well-known/omote/", "api: prefix");
+        is_int(conf->trackers.unknown_cookies, OMOTE_UNKNOWN_COOKIES_BLOCK, "trackers: unknown cookies blocked");
+        omote_config_free(conf);
+    }
+    check_error_at(HEAD ", \"headers\": {\"csp\": {\"mode\": `\"strict\"}}}",
+                   "headers.csp.mode: \"strict\" is not one of \"off\", \"enforce\", \"report-only\"", "headers: CSP mode");
+    check_error_at(HEAD ", \"headers\": {\"csp\": {\"mode\": `\"enforce\"}}}",
+                   "headers.csp.mode: a policy needs \"directives\" (for example {\"default-src\": [\"'self'\"]})",
+                   "headers: enforced CSP needs directives");
+    check_error_at(HEAD ", \"headers\": {\"csp\": {\"directives\": {\"script-src\": [`\"'self'; x\"]}}}}",
+                   "headers.csp.directives.script-src[0]: \"'self'; x\" is not a CSP source expression (no spaces, ';' or ',')",
+                   "headers: a source cannot break the header");
+    check_error_at(HEAD ", \"headers\": {\"permissions_policy_deny\": [`\"Camera\"]}}",
+                   "headers.permissions_policy_deny[0]: \"Camera\" may hold only a-z, 0-9, '-' and '_'", "headers: feature names");
+    check_error_at(HEAD ", \"compression\": {\"gzip_level\": `10}}", "compression.gzip_level: 10 is out of range 1..9",
+                   "compression: level range");
+    check_error_at(HEAD ", \"api\": {\"prefix\": `\"/omote\"}}",
+                   "api.prefix: \"/omote\" must start and end with '/' and name at least one segment", "api: prefix shape");
+    check_error_at(HEAD ", \"trackers\": {\"unknown_cookies\": `\"drop\"}}",
+                   "trackers.unknown_cookies: \"drop\" is not one of \"report\", \"allow\", \"block\"", "trackers: unknown cookie policy");
+    conf = load(HEAD ", \"trackers\": {\"signatures\": \"no-such-file.txt\"}}", &err);
+    ok(conf == NULL && strstr(err.text, "trackers.signatures: cannot read \"") != NULL, "trackers: signatures file must be readable (%s)",
+       err.text);
+    omote_config_free(conf);
+}
+
 static void test_listener_clashes(void)
 {
     check_error_at("{\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 80}, {\"port\": 81}, `{\"address\": \"127.0.0.1\", "
@@ -707,6 +823,7 @@ static void test_production_example(void)
     make_dir("prod/tls");
     make_file("prod/tls/fullchain.pem", "cert\n");
     make_file("prod/tls/privkey.pem", "key\n");
+    make_file("prod/signatures.txt", "Hotjar | _hjSettings\n");
     make_file("prod/omote.json", text);
     free(text);
     ret = omote_config_load_file(tmp_path("prod/omote.json"), &conf, &err);
@@ -818,6 +935,8 @@ int main(void)
     test_addresses();
     test_tls_files();
     test_trackers();
+    test_purposes_and_vendors();
+    test_headers_compression_api();
     test_listener_clashes();
     test_redis_reconnect();
     test_threads();
