@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include "omote/html_rewriter.h"
+#include "omote/policy.h"
 #include "omote/rules.h"
 
 #define OMOTE_TRACKER_MAX_URL 2048
@@ -19,14 +20,35 @@ typedef struct st_omote_tracker_page_t {
     const char *host; /* its host, lowercase */
     const char *const *first_party_domains;
     size_t num_first_party_domains;
+    const omote_policy_t *policy; /* vendors and signatures; NULL: lists only */
+    omote_purpose_set_t granted;  /* the visitor's purposes: a granted vendor's tags stay */
 } omote_tracker_page_t;
+
+/** What decided. */
+typedef enum en_omote_tracker_source_t {
+    OMOTE_TRACKER_BY_NOTHING = 0, /* kept: nothing matched */
+    OMOTE_TRACKER_BY_RULE,        /* a filter list (decision.list_name, decision.line) */
+    OMOTE_TRACKER_BY_VENDOR,      /* a configured vendor's host (vendor): removed without, kept with consent */
+    OMOTE_TRACKER_BY_SIGNATURE,   /* a loader signature in inline script text (signature) */
+} omote_tracker_source_t;
 
 /** Why an element was judged as it was. */
 typedef struct st_omote_tracker_why_t {
+    omote_tracker_source_t source;
     omote_rules_type_t type;
     char url[OMOTE_TRACKER_MAX_URL]; /* the resolved URL that was judged ("" for none) */
-    omote_rules_decision_t decision;
+    omote_rules_decision_t decision; /* for BY_RULE */
+    int vendor;                      /* for BY_VENDOR, and BY_SIGNATURE with a configured vendor; else -1 */
+    const omote_signature_t *signature; /* for BY_SIGNATURE */
 } omote_tracker_why_t;
+
+/**
+ * Judges one URL the page would request as `type`: blocked when it belongs to a configured vendor
+ * whose purpose is not granted, or (for no vendor) when the lists block it. A granted vendor's URL
+ * is kept even where a list would block it: the visitor agreed to it. Returns 1 when blocked.
+ */
+int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, size_t len, omote_rules_type_t type,
+                            omote_tracker_why_t *why);
 
 /**
  * Judges a start tag: REMOVE when a URL the element would load is blocked, INSPECT for inline
@@ -35,9 +57,18 @@ typedef struct st_omote_tracker_why_t {
 omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,
                                                 omote_tracker_why_t *why);
 
-/** Judges inline script text: REMOVE when any URL or host it names is blocked as a script. */
+/**
+ * Judges inline script text: REMOVE when it holds a loader signature of a vendor not granted, or
+ * when any URL or host it names is blocked as a script.
+ */
 omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page_t *page, const char *text, size_t len,
                                                         omote_tracker_why_t *why);
+
+/**
+ * Judges an <a ping> attribute value (space-separated URLs the browser POSTs to on a click): 1
+ * when any of them is blocked as a ping, filling `why`.
+ */
+int omote_tracker_judge_ping(const omote_tracker_page_t *page, const char *value, size_t len, omote_tracker_why_t *why);
 
 /**
  * The resource type of a request by its Sec-Fetch-Dest value ("script", "image", "empty", ...).

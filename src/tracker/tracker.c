@@ -63,64 +63,111 @@ static int split_base(const char *base, size_t *origin_len, size_t *dir_len)
     return 0;
 }
 
-int omote_tracker_resolve_url(const char *base, const char *ref, size_t ref_len, char *out, size_t outsz, char *host, size_t hostsz)
+static int is_url_space(char c)
 {
-    size_t origin_len, dir_len;
-    int n;
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* appends `len` bytes of `s` up to its first NUL (as "%.*s" would), keeping room for the NUL; 0 or -1 when full */
+static int append(char *out, size_t outsz, size_t *n, const char *s, size_t len)
+{
+    const char *nul = memchr(s, '\0', len);
+    if (nul != NULL)
+        len = nul - s;
+    if (*n + len >= outsz)
+        return -1;
+    memcpy(out + *n, s, len);
+    *n += len;
+    return 0;
+}
+
+/*
+ * omote_tracker_resolve_url with lengths: `*url_len` and `*host_len` get the lengths written. No
+ * formatting: the URL is put together with memcpy (hot: it runs for every URL an element names).
+ */
+static int resolve(const char *base, const char *ref, size_t ref_len, char *out, size_t outsz, size_t *url_len, char *host,
+                   size_t hostsz, size_t *host_len)
+{
+    size_t origin_len, dir_len, n = 0;
 
     /* leading and trailing ASCII white space is not part of the URL (URL Standard) */
-    while (ref_len != 0 && (*ref == ' ' || *ref == '\t' || *ref == '\n' || *ref == '\r' || *ref == '\f'))
+    while (ref_len != 0 && is_url_space(*ref))
         ++ref, --ref_len;
-    while (ref_len != 0 && (ref[ref_len - 1] == ' ' || ref[ref_len - 1] == '\t' || ref[ref_len - 1] == '\n' ||
-                            ref[ref_len - 1] == '\r' || ref[ref_len - 1] == '\f'))
+    while (ref_len != 0 && is_url_space(ref[ref_len - 1]))
         --ref_len;
     if (split_base(base, &origin_len, &dir_len) != 0)
         return -1;
 
     if (starts_with_ci(ref, ref_len, "http://") || starts_with_ci(ref, ref_len, "https://")) {
-        n = snprintf(out, outsz, "%.*s", (int)ref_len, ref);
+        if (append(out, outsz, &n, ref, ref_len) != 0)
+            return -1;
     } else if (ref_len >= 2 && (ref[0] == '/' || ref[0] == '\\') && (ref[1] == '/' || ref[1] == '\\')) {
         const char *colon = strchr(base, ':');
-        n = snprintf(out, outsz, "%.*s:%.*s", (int)(colon - base), base, (int)ref_len, ref);
+        if (append(out, outsz, &n, base, colon - base) != 0 || append(out, outsz, &n, ":", 1) != 0 ||
+            append(out, outsz, &n, ref, ref_len) != 0)
+            return -1;
     } else if (ref_len != 0 && ref[0] == '/') {
-        n = snprintf(out, outsz, "%.*s%.*s", (int)origin_len, base, (int)ref_len, ref);
+        if (append(out, outsz, &n, base, origin_len) != 0 || append(out, outsz, &n, ref, ref_len) != 0)
+            return -1;
     } else if (ref_len == 0 || ref[0] == '#' || ref[0] == '?' || memchr(ref, ':', ref_len) == NULL) {
         /* relative (or same-document): below the base's directory */
-        n = snprintf(out, outsz, "%.*s%s%.*s", (int)dir_len, base, dir_len == origin_len ? "/" : "", (int)ref_len, ref);
+        if (append(out, outsz, &n, base, dir_len) != 0 || (dir_len == origin_len && append(out, outsz, &n, "/", 1) != 0) ||
+            append(out, outsz, &n, ref, ref_len) != 0)
+            return -1;
     } else {
         return -1; /* data:, javascript:, mailto: and the like make no request to judge */
     }
-    if (n < 0 || (size_t)n >= outsz)
-        return -1;
-    for (char *p = out; *p != '\0' && p < out + 8; ++p)
-        if (*p == '\\')
-            *p = '/';
-    const char *authority = strstr(out, "://") + 3;
+    out[n] = '\0';
+    for (size_t i = 0; i != n && i < 8; ++i)
+        if (out[i] == '\\')
+            out[i] = '/';
+    const char *authority = strstr(out, "://") + 3, *end = out + n;
     while (*authority == '/' || *authority == '\\')
         ++authority;
-    const char *at = strpbrk(authority, "@/?#");
-    if (at != NULL && *at == '@')
-        authority = at + 1; /* userinfo is not the host */
-    if (copy_host(authority, strlen(authority), host, hostsz) == 0)
+    for (const char *p = authority; p != end; ++p) {
+        if (*p == '@') {
+            authority = p + 1; /* userinfo is not the host */
+            break;
+        }
+        if (*p == '/' || *p == '?' || *p == '#')
+            break;
+    }
+    if ((*host_len = copy_host(authority, end - authority, host, hostsz)) == 0)
         return -1;
+    *url_len = n;
     return 0;
 }
 
-/* Judges one URL reference; returns 1 if blocked (and fills `why`). */
-static int judge_url(const omote_tracker_page_t *page, const char *ref, size_t len, omote_rules_type_t type,
-                     omote_tracker_why_t *why)
+int omote_tracker_resolve_url(const char *base, const char *ref, size_t ref_len, char *out, size_t outsz, char *host, size_t hostsz)
+{
+    size_t url_len, host_len;
+    return resolve(base, ref, ref_len, out, outsz, &url_len, host, hostsz, &host_len);
+}
+
+int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, size_t len, omote_rules_type_t type,
+                            omote_tracker_why_t *why)
 {
     char url[OMOTE_TRACKER_MAX_URL], host[256];
-    if (omote_tracker_resolve_url(page->url, ref, len, url, sizeof(url), host, sizeof(host)) != 0)
+    size_t url_len, host_len;
+    if (resolve(page->url, ref, len, url, sizeof(url), &url_len, host, sizeof(host), &host_len) != 0)
         return 0;
-    omote_rules_request_t req = {url, host, page->host, type, page->first_party_domains, page->num_first_party_domains};
-    omote_rules_decision_t decision;
-    if (omote_rules_decide(page->rules, &req, &decision) != 0 || !decision.is_blocked)
-        return 0;
+    int vendor = page->policy != NULL ? omote_policy_vendor_of_host(page->policy, host, host_len) : -1;
+    omote_rules_decision_t decision = {0};
+    if (vendor >= 0) {
+        if (omote_policy_vendor_allowed(page->policy, page->granted, vendor))
+            return 0;
+    } else {
+        omote_rules_request_t req = {url, host, page->host, type, page->first_party_domains, page->num_first_party_domains};
+        if (page->rules == NULL || omote_rules_decide(page->rules, &req, &decision) != 0 || !decision.is_blocked)
+            return 0;
+    }
     if (why != NULL) {
+        why->source = vendor >= 0 ? OMOTE_TRACKER_BY_VENDOR : OMOTE_TRACKER_BY_RULE;
         why->type = type;
-        snprintf(why->url, sizeof(why->url), "%s", url);
+        memcpy(why->url, url, url_len + 1); /* url_len < OMOTE_TRACKER_MAX_URL == sizeof(why->url) */
         why->decision = decision;
+        why->vendor = vendor;
+        why->signature = NULL;
     }
     return 1;
 }
@@ -138,7 +185,7 @@ static int judge_srcset(const omote_tracker_page_t *page, const char *v, size_t 
         size_t end = i;
         if (end > start && v[end - 1] == ',')
             --end;
-        if (end > start && judge_url(page, v + start, end - start, OMOTE_RULES_TYPE_IMAGE, why))
+        if (end > start && omote_tracker_judge_url(page, v + start, end - start, OMOTE_RULES_TYPE_IMAGE, why))
             return 1;
         while (i < len && v[i] != ',')
             ++i;
@@ -159,7 +206,7 @@ static int attr_blocked(const omote_tracker_page_t *page, const omote_html_token
                         omote_tracker_why_t *why)
 {
     const omote_html_attr_t *a = find_attr(tag, name);
-    return a != NULL && a->value.len != 0 && judge_url(page, a->value.base, a->value.len, type, why);
+    return a != NULL && a->value.len != 0 && omote_tracker_judge_url(page, a->value.base, a->value.len, type, why);
 }
 
 static int tag_is(const omote_html_token_t *tag, const char *name)
@@ -258,6 +305,81 @@ omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page
     return OMOTE_REWRITE_KEEP;
 }
 
+/* Whether `s` starts with a host name of two labels or more whose last label is alphabetic ("cdn.example.com"). */
+static size_t bare_host_length(const char *s, size_t len)
+{
+    size_t n = 0, dots = 0, last_label = 0;
+    while (n < len && is_host_char((unsigned char)s[n])) {
+        if (s[n] == '.') {
+            if (n == 0 || s[n - 1] == '.')
+                return 0;
+            ++dots;
+            last_label = n + 1;
+        }
+        ++n;
+    }
+    if (dots == 0 || n - last_label < 2)
+        return 0;
+    for (size_t i = last_label; i != n; ++i)
+        if (!((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z'))
+            return 0;
+    return n;
+}
+
+/*
+ * Loaders that build the scheme at run time spell the rest as a string literal that starts with
+ * a host: "js-agent.newrelic.com/nr.js", or ".scorecardresearch.com/beacon.js" after a
+ * protocol-dependent subdomain. Such literals are judged as script URLs on that host.
+ */
+static omote_rewrite_verdict_t judge_bare_hosts(const omote_tracker_page_t *page, const char *text, size_t len, size_t budget,
+                                                omote_tracker_why_t *why)
+{
+    /* the next '"', '\'' and '`' at or after i, each found by memchr and looked for again only once passed */
+    static const char quotes[3] = {'"', '\'', '`'};
+    size_t next[3] = {0, 0, 0};
+    int is_known[3] = {0, 0, 0};
+    for (size_t i = 0; i < len && budget != 0; ++i) {
+        size_t at = len;
+        for (int k = 0; k != 3; ++k) {
+            if (!is_known[k] || next[k] < i) {
+                const char *found = memchr(text + i, quotes[k], len - i);
+                next[k] = found != NULL ? (size_t)(found - text) : len;
+                is_known[k] = 1;
+            }
+            if (next[k] < at)
+                at = next[k];
+        }
+        if (at == len)
+            break;
+        i = at;
+        char q = text[i];
+        size_t start = i + 1, end = start;
+        while (end < len && text[end] != q && text[end] != '\n' && text[end] != '\\')
+            ++end;
+        if (end >= len || text[end] != q) {
+            i = end;
+            continue;
+        }
+        i = end;
+        const char *lit = text + start;
+        size_t lit_len = end - start;
+        if (lit_len != 0 && lit[0] == '.')
+            ++lit, --lit_len;
+        size_t host_len = bare_host_length(lit, lit_len);
+        if (host_len == 0 || (host_len != lit_len && lit[host_len] != '/'))
+            continue;
+        char ref[OMOTE_TRACKER_MAX_URL];
+        size_t n = 8;
+        memcpy(ref, "https://", 8);
+        if (append(ref, sizeof(ref), &n, lit, lit_len) != 0)
+            continue;
+        --budget;
+        if (omote_tracker_judge_url(page, ref, n, OMOTE_RULES_TYPE_SCRIPT, why))
+            return OMOTE_REWRITE_REMOVE;
+    }
+    return OMOTE_REWRITE_KEEP;
+}
+
 /*
  * Loader snippets name their tracker as a URL ("https://www.googletagmanager.com/gtm.js", or
  * "https:\/\/..." inside JSON): every "//host" with a dot in the host is judged as a script request.
@@ -265,14 +387,30 @@ omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page
 omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page_t *page, const char *text, size_t len,
                                                         omote_tracker_why_t *why)
 {
+    const omote_signature_t *sig = page->policy != NULL ? omote_policy_find_signature(page->policy, text, len) : NULL;
+    if (sig != NULL && !omote_policy_vendor_allowed(page->policy, page->granted, sig->vendor_index)) {
+        if (why != NULL) {
+            *why = (omote_tracker_why_t){OMOTE_TRACKER_BY_SIGNATURE, OMOTE_RULES_TYPE_SCRIPT};
+            why->vendor = sig->vendor_index;
+            why->signature = sig;
+        }
+        return OMOTE_REWRITE_REMOVE;
+    }
     size_t judged = 0;
-    for (size_t i = 0; i + 2 < len && judged < MAX_INLINE_URLS; ++i) {
-        size_t skip;
-        if (text[i] == '/' && text[i + 1] == '/') {
-            skip = 2;
-        } else if (i + 4 < len && memcmp(text + i, "\\/\\/", 4) == 0) {
+    for (size_t i = 0; i + 2 < len && judged < MAX_INLINE_URLS;) {
+        /* both "//" and "\\/\\/" hold a '/' at their second byte: jump from one '/' to the next */
+        const char *slash = memchr(text + i, '/', len - i);
+        if (slash == NULL)
+            break;
+        size_t p = slash - text, skip;
+        if (p > i && p + 3 < len && memcmp(text + p - 1, "\\/\\/", 4) == 0) {
+            i = p - 1;
             skip = 4;
+        } else if (p + 2 < len && text[p + 1] == '/') {
+            i = p;
+            skip = 2;
         } else {
+            i = p + 1;
             continue;
         }
         char ref[OMOTE_TRACKER_MAX_URL];
@@ -294,14 +432,28 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
             }
             ref[n++] = text[j++];
         }
-        i = j > i ? j - 1 : i;
+        i = j; /* > i: at least `skip` bytes were consumed */
         if (host_len == 0 || !has_dot || ref[8] == '.' || ref[8 + host_len - 1] == '.')
             continue;
         ++judged;
-        if (judge_url(page, ref, n, OMOTE_RULES_TYPE_SCRIPT, why))
+        if (omote_tracker_judge_url(page, ref, n, OMOTE_RULES_TYPE_SCRIPT, why))
             return OMOTE_REWRITE_REMOVE;
     }
-    return OMOTE_REWRITE_KEEP;
+    return judge_bare_hosts(page, text, len, MAX_INLINE_URLS - judged, why);
+}
+
+int omote_tracker_judge_ping(const omote_tracker_page_t *page, const char *value, size_t len, omote_tracker_why_t *why)
+{
+    for (size_t i = 0; i < len;) {
+        while (i < len && (value[i] == ' ' || value[i] == '\t' || value[i] == '\n' || value[i] == '\r' || value[i] == '\f'))
+            ++i;
+        size_t start = i;
+        while (i < len && !(value[i] == ' ' || value[i] == '\t' || value[i] == '\n' || value[i] == '\r' || value[i] == '\f'))
+            ++i;
+        if (i > start && omote_tracker_judge_url(page, value + start, i - start, OMOTE_RULES_TYPE_PING, why))
+            return 1;
+    }
+    return 0;
 }
 
 int omote_tracker_fetch_dest_type(const char *dest, size_t len)

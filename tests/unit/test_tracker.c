@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "omote/config.h"
 #include "omote/tracker.h"
 #include "tap.h"
 
@@ -105,8 +106,72 @@ static void test_inline(const omote_tracker_page_t *page)
     ok(strstr(why.url, "googletagmanager.com/gtm.js") != NULL && why.decision.line == 2, "why names the URL and the rule line");
     const char escaped[] = "{\"u\":\"https:\\/\\/connect.facebook.net\\/en_US\\/fbevents.js\"}";
     is_int(omote_tracker_judge_script_text(page, escaped, sizeof(escaped) - 1, NULL), OMOTE_REWRITE_REMOVE, "JSON-escaped URL");
+    const char bare[] = "var s=document.createElement('script');s.src=(\"https:\"==location.protocol?\"https://sb\":\"http://b\")"
+                        "+\".static.hotjar.com/beacon.js\";";
+    is_int(omote_tracker_judge_script_text(page, bare, sizeof(bare) - 1, NULL), OMOTE_REWRITE_REMOVE,
+           "a host literal after a run-time scheme (\".host/path\")");
+    const char agent[] = "window.NREUM={loader_config:{agent:\"px.ads.linkedin.com/nr-1123.min.js\"}};";
+    is_int(omote_tracker_judge_script_text(page, agent, sizeof(agent) - 1, NULL), OMOTE_REWRITE_REMOVE, "a host without scheme");
+    const char plain[] = "var v='1.2.3', f='index.html', m='a.b', e='user@mail.example', d='google-analytics';";
+    is_int(omote_tracker_judge_script_text(page, plain, sizeof(plain) - 1, NULL), OMOTE_REWRITE_KEEP,
+           "versions, file names and other literals are not hosts of trackers");
     const char own[] = "document.querySelector('a').href='//shop.example/cart'; // a comment";
     is_int(omote_tracker_judge_script_text(page, own, sizeof(own) - 1, NULL), OMOTE_REWRITE_KEEP, "first-party script kept");
+}
+
+/* vendors decide before lists: without consent their tags go, with consent they stay */
+static void test_vendors(const omote_rules_t *rules)
+{
+    static const char json[] =
+        "{\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 8080}], \"origin\": {\"url\": \"http://127.0.0.1:8081/\"},"
+        " \"purposes\": [{\"id\": \"necessary\", \"strictly_necessary\": true}, {\"id\": \"analytics\"}, {\"id\": \"chat\"}],"
+        " \"vendors\": [{\"name\": \"Google Analytics\", \"purpose\": \"analytics\", \"hosts\": [\"googletagmanager.com\"]},"
+        "  {\"name\": \"Chat Widget\", \"purpose\": \"chat\", \"hosts\": [\"chat.example\"]}]}";
+    static const char sigs[] = "Google Analytics | gtag('config'\nHotjar | _hjSettings\n";
+    omote_config_t *conf = NULL;
+    omote_config_error_t cerr;
+    char err[256];
+    if (omote_config_load_string(json, sizeof(json) - 1, "v.json", &conf, &cerr) != 0) {
+        ok(0, "vendor configuration loads: %s", cerr.text);
+        return;
+    }
+    omote_policy_t *policy = omote_policy_create(conf, sigs, sizeof(sigs) - 1, "sigs", err, sizeof(err));
+    ok(policy != NULL, "vendor policy compiles (%s)", policy == NULL ? err : "");
+    if (policy == NULL) {
+        omote_config_free(conf);
+        return;
+    }
+    omote_tracker_page_t page = {rules, "https://shop.example/", "shop.example", NULL, 0, policy, omote_policy_necessary(policy)};
+    omote_tracker_why_t why;
+
+    is_int(judge(&page, "<script src=https://chat.example/widget.js>"), OMOTE_REWRITE_REMOVE,
+           "a vendor no list knows is removed without consent");
+    ok(omote_tracker_judge_url(&page, "https://cdn.chat.example/w.js", 29, OMOTE_RULES_TYPE_SCRIPT, &why) &&
+           why.source == OMOTE_TRACKER_BY_VENDOR && why.vendor == 1,
+       "why names the vendor");
+    is_int(judge(&page, "<script src=https://www.googletagmanager.com/gtag/js>"), OMOTE_REWRITE_REMOVE, "vendor tag without consent");
+    page.granted |= 2; /* analytics */
+    is_int(judge(&page, "<script src=https://www.googletagmanager.com/gtag/js>"), OMOTE_REWRITE_KEEP,
+           "consent to its purpose keeps the vendor's tag although a list blocks its host");
+    is_int(judge(&page, "<script src=https://chat.example/widget.js>"), OMOTE_REWRITE_REMOVE,
+           "consent to another purpose does not");
+    is_int(judge(&page, "<script src=https://static.hotjar.com/c/hotjar-1.js>"), OMOTE_REWRITE_REMOVE, "lists still apply to others");
+
+    const char gtag[] = "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('config','G-1');";
+    page.granted = omote_policy_necessary(policy);
+    is_int(omote_tracker_judge_script_text(&page, gtag, sizeof(gtag) - 1, &why), OMOTE_REWRITE_REMOVE,
+           "a loader signature removes an inline snippet that names no URL");
+    ok(why.source == OMOTE_TRACKER_BY_SIGNATURE && why.signature != NULL && why.signature->line == 1 && why.vendor == 0,
+       "why names the signature line and its vendor");
+    page.granted |= 2;
+    is_int(omote_tracker_judge_script_text(&page, gtag, sizeof(gtag) - 1, NULL), OMOTE_REWRITE_KEEP,
+           "with consent to the signature's vendor the snippet stays");
+    const char hj[] = "window._hjSettings={hjid:1,hjsv:6};";
+    is_int(omote_tracker_judge_script_text(&page, hj, sizeof(hj) - 1, &why), OMOTE_REWRITE_REMOVE,
+           "a signature of an unconfigured vendor is removed whatever the consent");
+    is_int(why.vendor, -1, "no configured vendor");
+    omote_policy_free(policy);
+    omote_config_free(conf);
 }
 
 /* the whole chain over the demo shop */
@@ -181,6 +246,9 @@ int main(void)
     test_tags(&page);
     test_inline(&page);
     test_demo_page(&page);
+    test_vendors(rules);
+    ok(omote_tracker_judge_ping(&page, " /beacon  https://www.google-analytics.com/collect ", 51, NULL), "a tracker among ping URLs");
+    ok(!omote_tracker_judge_ping(&page, "/beacon /other", 14, NULL), "first-party pings stay");
     is_int(omote_tracker_fetch_dest_type("image", 5), OMOTE_RULES_TYPE_IMAGE, "Sec-Fetch-Dest image");
     is_int(omote_tracker_fetch_dest_type("empty", 5), OMOTE_RULES_TYPE_XMLHTTPREQUEST, "Sec-Fetch-Dest empty is a fetch/XHR");
     is_int(omote_tracker_fetch_dest_type("Document", 8), -1, "navigations are never judged as requests");
