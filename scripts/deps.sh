@@ -12,7 +12,7 @@ set -euo pipefail
 
 BUILD_PKGS=(
     cmake gcc make pkg-config
-    libh2o-evloop-dev libh2o-dev libjansson-dev libhiredis-dev libssl-dev libpsl-dev
+    libh2o-evloop-dev libh2o-dev libjansson-dev libhiredis-dev libssl-dev libpsl-dev zlib1g-dev
     python3 redis-server curl openssl
     webext-ublock-origin-chromium  # ships EasyPrivacy (without --install-recommends, no browser)
 )
