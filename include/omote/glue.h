@@ -6,6 +6,7 @@
 #define OMOTE_GLUE_H
 
 #include "h2o.h"
+#include "omote/policy.h"
 #include "omote/worker.h"
 
 /** Request handler: enforces header limits, removes spoofable forwarding headers, sends the request to the origin. */
@@ -15,11 +16,39 @@ void omote_request_register(h2o_pathconf_t *pathconf);
 void omote_rewrite_register(h2o_pathconf_t *pathconf);
 
 /**
+ * Output filter: libh2o's gzip compression towards visitors that accept it (compression.*; does
+ * nothing when compression.enabled is false). Register it before omote_rewrite_register: libh2o
+ * 2.2.5 sets filters up in the reverse order of registration, so it then sees rewritten HTML.
+ */
+void omote_compress_register(h2o_pathconf_t *pathconf, const omote_config_t *conf);
+
+/**
  * Answers `req` with a short HTML page because the origin did not: 504 when it did not answer in
  * time, 502 otherwise. Counts the failure and logs `detail` (a constant reason, no request data
  * beyond the method and the path without query values).
  */
 void omote_send_origin_error(h2o_req_t *req, int is_timeout, const char *detail);
+
+/** Whether HTML passes through the rewriter: trackers.rewrite_html, and lists, vendors or signatures to act on. */
+int omote_generation_rewrites_html(const omote_generation_t *gen);
+
+/** Output filter: drops Set-Cookie of purposes not granted; adds Permissions-Policy and CSP to documents. */
+void omote_response_headers_register(h2o_pathconf_t *pathconf);
+
+/**
+ * The purposes the visitor of `req` has granted. Consent records do not exist yet, so no
+ * visitor has consented to anything: only the strictly necessary purposes.
+ */
+omote_purpose_set_t omote_visitor_purposes(h2o_req_t *req, const omote_generation_t *gen);
+
+/**
+ * Answers a request under api.prefix (omote's own endpoints, never proxied): POST csp-report,
+ * and a JSON 404 for anything else.
+ */
+void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker);
+
+/** Sends `status` with a JSON body {"error": error, "detail": detail} (detail may be NULL). */
+void omote_send_json_error(h2o_req_t *req, int status, const char *reason, const char *error, const char *detail);
 
 /** JSON-lines access log with per-thread buffering. */
 void omote_access_log_register(h2o_pathconf_t *pathconf);

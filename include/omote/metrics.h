@@ -30,6 +30,41 @@ typedef enum en_omote_metrics_origin_error_t {
     OMOTE_METRICS_ORIGIN_ERROR_MAX
 } omote_metrics_origin_error_t;
 
+/** What a tracker decision removed (the `what` label of omote_removed_total). */
+typedef enum en_omote_removed_what_t {
+    OMOTE_REMOVED_SCRIPT = 0,  /* <script src> */
+    OMOTE_REMOVED_INLINE_SCRIPT,
+    OMOTE_REMOVED_IMAGE,       /* <img>, <source>, <input type=image> */
+    OMOTE_REMOVED_SUBDOCUMENT, /* <iframe>, <frame> */
+    OMOTE_REMOVED_OBJECT,      /* <embed>, <object> */
+    OMOTE_REMOVED_MEDIA,       /* <video>, <audio> */
+    OMOTE_REMOVED_LINK,        /* <link rel=stylesheet|preload|prefetch|preconnect|dns-prefetch|modulepreload> */
+    OMOTE_REMOVED_NOSCRIPT,    /* a <noscript> that held only removed elements */
+    OMOTE_REMOVED_PING,        /* an <a ping> attribute */
+    OMOTE_REMOVED_OVERSIZED_TAG,
+    OMOTE_REMOVED_SET_COOKIE,     /* a Set-Cookie from the origin */
+    OMOTE_REMOVED_REQUEST_COOKIE, /* a pair of the Cookie header sent to the origin */
+    OMOTE_REMOVED_REQUEST,        /* a request answered 204 without the origin */
+    OMOTE_REMOVED_WHAT_COUNT
+} omote_removed_what_t;
+
+/** Filter lists counted separately in omote_removed_total; the configuration allows no more. */
+#define OMOTE_METRICS_MAX_LISTS 16
+
+/** Which decided (the `by` label): a list by its index in trackers.lists, or one of these. */
+typedef enum en_omote_removed_by_t {
+    OMOTE_REMOVED_BY_VENDOR = OMOTE_METRICS_MAX_LISTS, /* a configured vendor whose purpose was not granted */
+    OMOTE_REMOVED_BY_SIGNATURE,                        /* a loader signature */
+    OMOTE_REMOVED_BY_BLOCK_PATHS,                      /* trackers.block_paths */
+    OMOTE_REMOVED_BY_COOKIE_PURPOSE,                   /* a cookie declared for a purpose not granted */
+    OMOTE_REMOVED_BY_UNKNOWN_COOKIE,                   /* an undeclared cookie under unknown_cookies "block" */
+    OMOTE_REMOVED_BY_SIZE_LIMIT,                       /* trackers.max_tag_bytes */
+    OMOTE_REMOVED_BY_COUNT
+} omote_removed_by_t;
+
+/** CSP report directives counted by name; anything else is "other". */
+#define OMOTE_METRICS_CSP_DIRECTIVES 10
+
 typedef struct st_omote_metrics_shard_t {
     uint64_t requests_by_class[6]; /* index = status / 100; [0] counts anything outside 100..599 */
     uint64_t origin_latency_buckets[OMOTE_METRICS_LATENCY_BUCKETS + 1];
@@ -47,13 +82,21 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t redis_timeouts;
     uint64_t html_rewritten;             /* HTML responses streamed through the rewriter */
     uint64_t html_not_rewritten_encoded; /* HTML the origin encoded although omote asked for identity */
+    uint64_t html_decoded;               /* HTML the origin gzip- or deflate-encoded anyway, decoded to be rewritten */
+    uint64_t html_decode_errors[4];      /* decoded HTML cut off, by OMOTE_INFLATE_* error: index -err - 1 */
     uint64_t html_elements_removed;
     uint64_t html_noscript_removed;
     uint64_t html_bytes_removed;
     uint64_t html_oversized_tags;
     uint64_t query_params_removed; /* tracking parameters cut from targets sent to the origin */
     uint64_t requests_blocked[2];  /* answered 204 as trackers: [0] by trackers.block_paths, [1] by a rule */
+    uint64_t removed[OMOTE_REMOVED_WHAT_COUNT][OMOTE_REMOVED_BY_COUNT];
+    uint64_t unknown_cookies_seen[2]; /* undeclared cookies kept: [0] in Set-Cookie, [1] in Cookie */
+    uint64_t csp_reports[OMOTE_METRICS_CSP_DIRECTIVES + 1]; /* by effective directive; last: other */
+    uint64_t csp_reports_refused; /* malformed, too large, wrong type */
 } omote_metrics_shard_t;
+
+struct st_omote_rules_stats_t;
 
 /** Process-wide values that no shard owns. */
 typedef struct st_omote_metrics_process_t {
@@ -61,7 +104,15 @@ typedef struct st_omote_metrics_process_t {
     uint64_t reloads_failed;
     uint64_t config_generation;
     double start_time_sec;
+    /* of the configuration in force, for labels; set by the renderer's caller (may be 0/NULL) */
+    const char *const *list_names;
+    const struct st_omote_rules_stats_t *list_stats; /* one per list: what loading it found */
+    size_t num_lists;
 } omote_metrics_process_t;
+
+/** The `what` label of a removal kind, and the effective-directive names counted for CSP reports. */
+const char *omote_metrics_removed_what_name(omote_removed_what_t what);
+extern const char *const omote_metrics_csp_directives[OMOTE_METRICS_CSP_DIRECTIVES];
 
 /** Adds `n` to a counter of the calling thread's own shard. */
 static inline void omote_metrics_add(uint64_t *counter, uint64_t n)

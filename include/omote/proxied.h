@@ -18,6 +18,7 @@ typedef struct st_omote_proxied_t {
     omote_origin_link_t *link;
     struct timeval dispatched_at; /* when the request was handed to the upstream client */
     struct timeval response_at;   /* when the origin's response head was parsed (zero: never) */
+    int wants_identity;           /* a document omote will rewrite: ask the origin for identity coding only */
 } omote_proxied_t;
 
 /** The record of a request omote proxied, or NULL for requests answered before proxying. */

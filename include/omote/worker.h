@@ -24,6 +24,8 @@ typedef struct st_omote_generation_t {
     h2o_url_t origin; /* parsed config->origin.url */
     SSL_CTX *origin_ssl_ctx; /* client context for an https origin (peer verified), else NULL */
     struct st_omote_rules_t *rules;        /* compiled trackers.lists; read-only, shared by all threads */
+    struct st_omote_rules_stats_t *list_stats; /* what loading each of trackers.lists found (for metrics) */
+    struct st_omote_policy_t *policy;      /* purposes, vendors, signatures, headers; read-only */
     struct sockaddr_storage origin_addr; /* resolved when the generation is built (start-up, SIGHUP) */
     socklen_t origin_addrlen;
     long refs;        /* atomic: the main thread's reference plus one per worker still using it */

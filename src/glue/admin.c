@@ -126,8 +126,18 @@ static int handle_metrics(h2o_req_t *req)
     if (omote_runtime.admin != NULL)
         shards[num - 1] = &omote_runtime.admin->metrics;
 
+    /* list labels come from the configuration this thread serves; it adopts every reload */
+    omote_metrics_process_t process = omote_runtime.process;
+    const omote_generation_t *gen = omote_worker_of(req->conn->ctx)->gen;
+    const char *names[OMOTE_METRICS_MAX_LISTS];
+    process.num_lists = gen->config->trackers.num_lists;
+    for (size_t i = 0; i != process.num_lists; ++i)
+        names[i] = gen->config->trackers.lists[i].name;
+    process.list_names = names;
+    process.list_stats = gen->list_stats;
+
     size_t len;
-    char *text = omote_metrics_render(shards, num, &omote_runtime.process, &len);
+    char *text = omote_metrics_render(shards, num, &process, &len);
     h2o_iovec_t body = h2o_strdup(&req->pool, text, len);
     free(text);
     req->res.status = 200;

@@ -4,6 +4,7 @@
 
 #include "h2o.h"
 #include "h2o/http1client.h"
+#include "omote/inflate.h"
 #include "omote/worker.h"
 
 typedef struct st_omote_origin_probe_t omote_origin_probe_t;
@@ -24,5 +25,29 @@ void omote_origin_probe_cancel(omote_origin_probe_t *probe);
 
 /** Sends `body` as a JSON response with `status`. */
 void omote_send_json(h2o_req_t *req, int status, const char *reason, h2o_iovec_t body);
+
+/* ---- decode_stage.c: HTML the origin gzip- or deflate-encoded, decoded for the rewriter ---- */
+
+typedef enum en_omote_decode_t {
+    OMOTE_DECODE_NONE,      /* no Content-Encoding, or "identity" only */
+    OMOTE_DECODE_INFLATE,   /* one coding omote decodes: gzip, x-gzip or deflate */
+    OMOTE_DECODE_UNREADABLE /* br, zstd, compress, an unknown coding, or codings stacked ("gzip, br") */
+} omote_decode_t;
+
+/** Reads the response's Content-Encoding fields; sets `*coding` when it returns OMOTE_DECODE_INFLATE. */
+omote_decode_t omote_decode_coding(h2o_req_t *req, omote_inflate_coding_t *coding);
+
+/**
+ * Inserts at `**slot` a stage that decodes the body from `coding`, and points `*slot` past it.
+ * Removes Content-Encoding and Content-Length (the body leaves identity-coded, its length
+ * unknown). A body that does not decode cleanly ends the response with an error.
+ */
+void omote_decode_stage_add(h2o_req_t *req, omote_inflate_coding_t coding, h2o_ostream_t ***slot);
+
+/**
+ * Counts (omote_html_not_rewritten_encoded_total) and logs at warn level an HTML response that
+ * passes unchanged because omote cannot read its coding (OMOTE_DECODE_UNREADABLE).
+ */
+void omote_decode_note_unreadable(h2o_req_t *req, omote_worker_t *worker);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include <sys/time.h>
+#include "omote/cookie.h"
 #include "omote/glue.h"
 #include "omote/log.h"
 #include "omote/redact.h"
@@ -190,7 +191,7 @@ static void on_proxied_dispose(void *_proxied)
     omote_origin_link_release(proxied->worker, proxied->link);
 }
 
-static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_link_t *link)
+static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_link_t *link, int wants_identity)
 {
     const omote_config_t *conf = link->gen->config;
     h2o_url_t *origin = &link->gen->origin;
@@ -200,6 +201,7 @@ static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_l
     proxied->magic = OMOTE_PROXIED_MAGIC;
     proxied->worker = worker;
     proxied->link = link;
+    proxied->wants_identity = wants_identity;
     gettimeofday(&proxied->dispatched_at, NULL); /* not the loop's cached clock: upstream time must exclude queueing */
     omote_origin_link_retain(worker, link);
     req->overrides = &proxied->super;
@@ -210,9 +212,11 @@ static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_l
 }
 
 /*
- * The rewriter reads identity-coded HTML only: a request that asks for a document (a navigation,
- * by Sec-Fetch-Dest or Accept) goes to the origin without Accept-Encoding. Scripts, styles and
- * images keep theirs.
+ * The rewriter reads identity-coded HTML: a request that asks for a document (a navigation, by
+ * Sec-Fetch-Dest or Accept) goes to the origin with "Accept-Encoding: identity" (upstream.c), so
+ * that omote need not decode it (it can: gzip and deflate sent anyway are decoded). The visitor's
+ * Accept-Encoding stays in req->headers: h2o's compression filter reads it to encode for them.
+ * Scripts, styles and images take the visitor's Accept-Encoding to the origin.
  */
 static int wants_document(const h2o_req_t *req)
 {
@@ -229,13 +233,9 @@ static int wants_document(const h2o_req_t *req)
            h2o_strstr(v.base, v.len, H2O_STRLIT("application/xhtml+xml")) != SIZE_MAX || h2o_strstr(v.base, v.len, H2O_STRLIT("*/*")) != SIZE_MAX;
 }
 
-static void ask_for_identity_html(h2o_req_t *req, const omote_generation_t *gen)
+static int asks_for_identity_html(const h2o_req_t *req, const omote_generation_t *gen)
 {
-    if (!gen->config->trackers.rewrite_html || gen->config->trackers.num_lists == 0 || !wants_document(req))
-        return;
-    ssize_t i;
-    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_ENCODING, -1)) != -1)
-        h2o_delete_header(&req->headers, i);
+    return omote_generation_rewrites_html(gen) && wants_document(req);
 }
 
 /* tracking parameters never reach the origin; the rest of the target stays byte for byte */
@@ -278,6 +278,15 @@ static int matches_block_path(h2o_req_t *req, const omote_config_t *conf)
     return 0;
 }
 
+/* the metrics index of the list named `name` (names are unique in a configuration) */
+static size_t list_index(const omote_generation_t *gen, const char *name)
+{
+    for (size_t i = 0; name != NULL && i != gen->config->trackers.num_lists; ++i)
+        if (strcmp(gen->config->trackers.lists[i].name, name) == 0)
+            return i;
+    return 0;
+}
+
 /*
  * A sub-resource request the rules block is a tracker reached through the shop's own name (a
  * first-party proxy path): it gets 204 without the origin. Only browsers' fetches are judged,
@@ -311,19 +320,38 @@ static int is_blocked_by_rules(h2o_req_t *req, const omote_generation_t *gen, co
     return 1;
 }
 
-static int answer_if_tracker(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
+/* a first-party path that forwards to a vendor the visitor did not consent to; -1 when none */
+static int blocked_vendor_path(h2o_req_t *req, const omote_generation_t *gen, omote_purpose_set_t granted)
+{
+    const char *q = memchr(req->path.base, '?', req->path.len);
+    size_t len = q != NULL ? (size_t)(q - req->path.base) : req->path.len;
+    int vendor = omote_policy_vendor_of_path(gen->policy, req->path.base, len);
+    return vendor >= 0 && !omote_policy_vendor_allowed(gen->policy, granted, vendor) ? vendor : -1;
+}
+
+static int answer_if_tracker(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker, omote_purpose_set_t granted)
 {
     omote_rules_decision_t decision;
     const omote_rules_decision_t *why = NULL;
-    int by_path = matches_block_path(req, gen->config);
+    int by_path = matches_block_path(req, gen->config), vendor = -1;
+    size_t by;
 
-    if (!by_path && !is_blocked_by_rules(req, gen, &why, &decision))
+    if (by_path) {
+        by = OMOTE_REMOVED_BY_BLOCK_PATHS;
+    } else if ((vendor = blocked_vendor_path(req, gen, granted)) >= 0) {
+        by = OMOTE_REMOVED_BY_VENDOR;
+    } else if (is_blocked_by_rules(req, gen, &why, &decision)) {
+        by = list_index(gen, why->list_name);
+    } else {
         return 0;
-    omote_metrics_add(&worker->metrics.requests_blocked[by_path ? 0 : 1], 1);
+    }
+    omote_metrics_add(&worker->metrics.requests_blocked[by == OMOTE_REMOVED_BY_BLOCK_PATHS || by == OMOTE_REMOVED_BY_VENDOR ? 0 : 1], 1);
+    omote_metrics_add(&worker->metrics.removed[OMOTE_REMOVED_REQUEST][by], 1);
     if (omote_log_level() <= OMOTE_LOG_DEBUG) {
         char path[512];
         omote_redact_query_values(req->path.base, req->path.len, path, sizeof(path));
-        omote_log(OMOTE_LOG_DEBUG, MODULE, "event=blocked path=%s reason=%s list=%s line=%u", path, by_path ? "block_paths" : "rule",
+        omote_log(OMOTE_LOG_DEBUG, MODULE, "event=blocked path=%s reason=%s vendor=\"%s\" list=%s line=%u", path,
+                  by_path ? "block_paths" : vendor >= 0 ? "vendor_path" : "rule", vendor >= 0 ? gen->config->vendors[vendor].name : "-",
                   why != NULL && why->list_name != NULL ? why->list_name : "-", why != NULL ? why->line : 0);
     }
     req->res.status = 204;
@@ -331,6 +359,59 @@ static int answer_if_tracker(h2o_req_t *req, const omote_generation_t *gen, omot
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     h2o_send_inline(req, NULL, 0);
     return 1;
+}
+
+static int is_api_request(h2o_req_t *req, const omote_config_t *conf)
+{
+    size_t len = strlen(conf->api.prefix);
+    return req->path_normalized.len >= len && memcmp(req->path_normalized.base, conf->api.prefix, len) == 0;
+}
+
+struct st_cookie_filter_t {
+    const omote_generation_t *gen;
+    omote_worker_t *worker;
+    omote_purpose_set_t granted;
+};
+
+static int keep_request_cookie(void *_ctx, const omote_cookie_t *pair)
+{
+    struct st_cookie_filter_t *ctx = _ctx;
+    switch (omote_policy_judge_cookie(ctx->gen->policy, ctx->granted, pair->name.base, pair->name.len, NULL)) {
+    case OMOTE_COOKIE_KEEP:
+        return 1;
+    case OMOTE_COOKIE_KEEP_UNKNOWN:
+        if (ctx->gen->config->trackers.unknown_cookies == OMOTE_UNKNOWN_COOKIES_REPORT)
+            omote_metrics_add(&ctx->worker->metrics.unknown_cookies_seen[1], 1);
+        return 1;
+    default:
+        omote_metrics_add(&ctx->worker->metrics.removed[OMOTE_REMOVED_REQUEST_COOKIE]
+                                                     [omote_policy_cookie_purpose(ctx->gen->policy, pair->name.base, pair->name.len) >= 0
+                                                          ? OMOTE_REMOVED_BY_COOKIE_PURPOSE
+                                                          : OMOTE_REMOVED_BY_UNKNOWN_COOKIE],
+                          1);
+        return 0;
+    }
+}
+
+/*
+ * The origin never learns a cookie the visitor's choices do not allow (a _ga left from before a
+ * withdrawal, a tracker's cookie on the shop's domain). clean_headers joined every Cookie field
+ * into one, so there is one field to rewrite.
+ */
+static void filter_request_cookies(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker, omote_purpose_set_t granted)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, -1);
+    if (i == -1)
+        return;
+    h2o_iovec_t *value = &req->headers.entries[i].value;
+    struct st_cookie_filter_t ctx = {gen, worker, granted};
+    size_t cap = OMOTE_COOKIE_FILTER_BOUND(value->len);
+    char *out = h2o_mem_alloc_pool(&req->pool, cap);
+    size_t len = omote_cookie_filter_header(value->base, value->len, keep_request_cookie, &ctx, out, cap);
+    if (len == 0)
+        h2o_delete_header(&req->headers, i);
+    else if (len != SIZE_MAX)
+        *value = h2o_iovec_init(out, len);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -343,12 +424,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         refuse(req, reason);
         return 0;
     }
-    clean_headers(req);
-    if (answer_if_tracker(req, link->gen, worker))
+    if (is_api_request(req, link->gen->config)) {
+        omote_api_handle(req, link->gen, worker);
         return 0;
+    }
+    clean_headers(req);
+    omote_purpose_set_t granted = omote_visitor_purposes(req, link->gen);
+    if (answer_if_tracker(req, link->gen, worker, granted))
+        return 0;
+    filter_request_cookies(req, link->gen, worker, granted);
     strip_tracking_params(req, link->gen->config, worker);
-    ask_for_identity_html(req, link->gen);
-    hand_to_proxy(req, worker, link);
+    hand_to_proxy(req, worker, link, asks_for_identity_html(req, link->gen));
     return 0;
 }
 

@@ -8,9 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omote/metrics.h"
+#include "omote/rules.h"
 
 static const double latency_bounds[OMOTE_METRICS_LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                                       0.1,   0.25,   0.5,   1,    2.5,   10};
+
+static const char *const removed_what_names[OMOTE_REMOVED_WHAT_COUNT] = {
+    "script", "inline_script", "image", "subdocument", "object", "media", "link", "noscript", "ping_attribute",
+    "oversized_tag", "set_cookie", "request_cookie", "request"};
+static const char *const removed_by_names[OMOTE_REMOVED_BY_COUNT - OMOTE_METRICS_MAX_LISTS] = {
+    "vendor", "signature", "block_paths", "cookie_purpose", "unknown_cookie", "size_limit"};
+const char *const omote_metrics_csp_directives[OMOTE_METRICS_CSP_DIRECTIVES] = {
+    "script-src", "script-src-elem", "img-src", "connect-src", "frame-src", "style-src", "font-src", "media-src",
+    "default-src", "object-src"};
+static const char *const cosmetic_names[OMOTE_RULES_COSMETIC_COUNT] = {"hide", "unhide", "extended", "css", "js", "scriptlet", "html"};
+
+const char *omote_metrics_removed_what_name(omote_removed_what_t what)
+{
+    return what < OMOTE_REMOVED_WHAT_COUNT ? removed_what_names[what] : "other";
+}
 
 double omote_metrics_latency_bound(size_t i)
 {
@@ -117,6 +133,80 @@ static void render_rejects(struct out_t *out, omote_metrics_shard_t *const *shar
          (unsigned long long)SUM(origin_errors[OMOTE_METRICS_ORIGIN_TIMEOUT]));
 }
 
+/* label values come from the configuration: escape what Prometheus' text format requires */
+static void emit_label(struct out_t *out, const char *v)
+{
+    for (; *v != '\0'; ++v) {
+        if (*v == '"' || *v == '\\')
+            emit(out, "\\%c", *v);
+        else if (*v == '\n')
+            emit(out, "\\n");
+        else
+            emit(out, "%c", *v);
+    }
+}
+
+static void render_removals(struct out_t *out, omote_metrics_shard_t *const *shards, size_t num_shards,
+                            const omote_metrics_process_t *process)
+{
+    emit(out, "# HELP omote_removed_total Tracking removed, by what was removed and by what decided (a list's name, or vendor, "
+              "signature, block_paths, cookie_purpose, unknown_cookie, size_limit).\n# TYPE omote_removed_total counter\n");
+    for (size_t w = 0; w != OMOTE_REMOVED_WHAT_COUNT; ++w) {
+        for (size_t b = 0; b != OMOTE_REMOVED_BY_COUNT; ++b) {
+            uint64_t n = SUM(removed[w][b]);
+            int is_list = b < OMOTE_METRICS_MAX_LISTS;
+            if (is_list && b >= process->num_lists)
+                continue;
+            emit(out, "omote_removed_total{what=\"%s\",by=\"", removed_what_names[w]);
+            if (is_list)
+                emit_label(out, process->list_names != NULL ? process->list_names[b] : "?");
+            else
+                emit(out, "%s", removed_by_names[b - OMOTE_METRICS_MAX_LISTS]);
+            emit(out, "\"} %llu\n", (unsigned long long)n);
+        }
+    }
+    emit(out, "# HELP omote_unknown_cookies_total Cookies no purpose declares, kept (trackers.unknown_cookies allow/report).\n"
+              "# TYPE omote_unknown_cookies_total counter\n"
+              "omote_unknown_cookies_total{where=\"set_cookie\"} %llu\nomote_unknown_cookies_total{where=\"cookie\"} %llu\n",
+         (unsigned long long)SUM(unknown_cookies_seen[0]), (unsigned long long)SUM(unknown_cookies_seen[1]));
+    emit(out, "# HELP omote_csp_reports_total Content-Security-Policy violation reports browsers sent, by effective directive.\n"
+              "# TYPE omote_csp_reports_total counter\n");
+    for (size_t i = 0; i <= OMOTE_METRICS_CSP_DIRECTIVES; ++i)
+        emit(out, "omote_csp_reports_total{directive=\"%s\"} %llu\n", i < OMOTE_METRICS_CSP_DIRECTIVES ? omote_metrics_csp_directives[i] : "other",
+             (unsigned long long)SUM(csp_reports[i]));
+    render_counter(out, "omote_csp_reports_refused_total", "CSP report requests refused (malformed, too large, wrong type).",
+                   "counter", SUM(csp_reports_refused));
+}
+
+static void render_rules(struct out_t *out, const omote_metrics_process_t *process)
+{
+    if (process->list_stats == NULL || process->num_lists == 0)
+        return;
+    emit(out, "# HELP omote_rules_filters Network filters compiled from each list in force.\n# TYPE omote_rules_filters gauge\n");
+    for (size_t i = 0; i != process->num_lists; ++i) {
+        emit(out, "omote_rules_filters{list=\"");
+        emit_label(out, process->list_names[i]);
+        emit(out, "\"} %zu\n", process->list_stats[i].filters);
+    }
+    emit(out, "# HELP omote_rules_skipped Lines of each list in force that omote does not apply, by kind (cosmetic rules by "
+              "syntax, network filters by the option or reason that made them unsupported).\n# TYPE omote_rules_skipped gauge\n");
+    for (size_t i = 0; i != process->num_lists; ++i) {
+        const omote_rules_stats_t *st = &process->list_stats[i];
+        for (size_t k = 0; k != OMOTE_RULES_COSMETIC_COUNT; ++k) {
+            emit(out, "omote_rules_skipped{list=\"");
+            emit_label(out, process->list_names[i]);
+            emit(out, "\",kind=\"cosmetic_%s\"} %zu\n", cosmetic_names[k], st->cosmetic[k]);
+        }
+        for (size_t k = 0; k != st->num_skip_reasons; ++k) {
+            emit(out, "omote_rules_skipped{list=\"");
+            emit_label(out, process->list_names[i]);
+            emit(out, "\",kind=\"");
+            emit_label(out, st->skip_reasons[k].name);
+            emit(out, "\"} %zu\n", st->skip_reasons[k].count);
+        }
+    }
+}
+
 char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shards, const omote_metrics_process_t *process,
                            size_t *len)
 {
@@ -144,8 +234,16 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
     render_counter(&out, "omote_html_rewritten_total", "HTML responses streamed through the tracker rewriter.", "counter",
                    SUM(html_rewritten));
     render_counter(&out, "omote_html_not_rewritten_encoded_total",
-                   "HTML responses passed unchanged because the origin encoded them (gzip, br) unasked.", "counter",
+                   "HTML responses passed unchanged because the origin encoded them unasked with a coding omote cannot read (br, zstd, stacked).", "counter",
                    SUM(html_not_rewritten_encoded));
+    render_counter(&out, "omote_html_decoded_total", "HTML responses the origin gzip- or deflate-encoded, decoded to be rewritten.",
+                   "counter", SUM(html_decoded));
+    emit(&out, "# HELP omote_html_decode_errors_total Decoded HTML responses cut off because the encoded body was broken, by reason.\n"
+               "# TYPE omote_html_decode_errors_total counter\n"
+               "omote_html_decode_errors_total{reason=\"corrupt\"} %llu\nomote_html_decode_errors_total{reason=\"truncated\"} %llu\n"
+               "omote_html_decode_errors_total{reason=\"trailing_data\"} %llu\nomote_html_decode_errors_total{reason=\"too_large\"} %llu\n",
+         (unsigned long long)SUM(html_decode_errors[0]), (unsigned long long)SUM(html_decode_errors[1]),
+         (unsigned long long)SUM(html_decode_errors[2]), (unsigned long long)SUM(html_decode_errors[3]));
     emit(&out, "# HELP omote_html_removed_total Tracker elements cut out of HTML, by kind.\n"
                "# TYPE omote_html_removed_total counter\n"
                "omote_html_removed_total{kind=\"element\"} %llu\nomote_html_removed_total{kind=\"noscript\"} %llu\n"
@@ -160,6 +258,8 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
          (unsigned long long)SUM(requests_blocked[0]), (unsigned long long)SUM(requests_blocked[1]));
     render_counter(&out, "omote_query_params_removed_total", "Tracking query parameters removed from URLs sent to the origin.",
                    "counter", SUM(query_params_removed));
+    render_removals(&out, shards, num_shards, process);
+    render_rules(&out, process);
     render_counter(&out, "omote_config_reloads_total", "Configuration reloads applied (SIGHUP).", "counter",
                    load(&process->reloads_ok));
     render_counter(&out, "omote_config_reload_failures_total", "Configuration reloads refused; the running one kept serving.",

@@ -24,4 +24,18 @@ int omote_runtime_run(omote_config_t *conf, const char *config_path, const char 
 /** Validates `conf` beyond the loader (TLS files really load, origin URL parses); returns 0 or -1 with `err`. */
 int omote_runtime_check(const omote_config_t *conf, char *err, size_t errlen);
 
+struct st_omote_rules_t;
+struct st_omote_rules_stats_t;
+struct st_omote_policy_t;
+
+/** Reads and compiles trackers.lists (logging what each held); fills one stats record per list. NULL with `err` when a list cannot be read. */
+struct st_omote_rules_t *omote_runtime_load_rules(const omote_config_t *conf, struct st_omote_rules_stats_t *list_stats, char *err,
+                                                  size_t errlen);
+
+/** Compiles purposes, vendors and the signatures file. NULL with `err` ("FILE:LINE: ...") when a signature line is malformed. */
+struct st_omote_policy_t *omote_runtime_load_policy(const omote_config_t *conf, char *err, size_t errlen);
+
+/** `omote explain ...`: prints how a URL (or cookie) would be decided. Returns the exit status. */
+int omote_explain_main(int argc, char **argv);
+
 #endif

@@ -15,6 +15,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: omote -c FILE [--check]\n"
+                 "       omote explain -c FILE URL [--type TYPE] [--page URL] [--purposes ID,ID]\n"
                  "       omote --version | --help\n"
                  "\n"
                  "  -c, --config FILE  configuration file (JSON; see config/README.md)\n"
@@ -34,6 +35,9 @@ int main(int argc, char **argv)
                                             {NULL}};
     const char *config_path = NULL;
     int check_only = 0, ch;
+
+    if (argc >= 2 && strcmp(argv[1], "explain") == 0)
+        return omote_explain_main(argc - 1, argv + 1);
 
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "c:tvh", options, NULL)) != -1) {

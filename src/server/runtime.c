@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "omote/glue.h"
 #include "omote/log.h"
+#include "omote/policy.h"
 #include "omote/redis.h"
 #include "omote/runtime.h"
 #include "omote/rules.h"
@@ -64,6 +65,8 @@ void omote_generation_release(omote_generation_t *gen)
     if (gen->origin_ssl_ctx != NULL)
         SSL_CTX_free(gen->origin_ssl_ctx);
     omote_rules_free(gen->rules);
+    free(gen->list_stats);
+    omote_policy_free(gen->policy);
     free(gen->origin.host.base);
     free(gen->origin.authority.base);
     free(gen->origin.path.base);
@@ -116,7 +119,7 @@ static char *read_whole_file(const char *path, size_t *len)
 }
 
 /* Reads and compiles trackers.lists; logs what each list held and what was skipped. */
-static omote_rules_t *load_rules(const omote_config_t *conf, char *err, size_t errlen)
+omote_rules_t *omote_runtime_load_rules(const omote_config_t *conf, omote_rules_stats_t *list_stats, char *err, size_t errlen)
 {
     omote_rules_t *rules = omote_rules_create();
     for (size_t i = 0; i != conf->trackers.num_lists; ++i) {
@@ -131,6 +134,7 @@ static omote_rules_t *load_rules(const omote_config_t *conf, char *err, size_t e
         }
         omote_rules_add_list(rules, conf->trackers.lists[i].name, text, len, &stats);
         free(text);
+        list_stats[i] = stats;
         size_t cosmetic = 0;
         for (size_t k = 0; k != OMOTE_RULES_COSMETIC_COUNT; ++k)
             cosmetic += stats.cosmetic[k];
@@ -140,6 +144,25 @@ static omote_rules_t *load_rules(const omote_config_t *conf, char *err, size_t e
     }
     omote_rules_compile(rules);
     return rules;
+}
+
+/* Compiles purposes, vendors and the loader signatures file; a malformed signature line refuses the configuration. */
+omote_policy_t *omote_runtime_load_policy(const omote_config_t *conf, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *text = NULL;
+    const char *path = conf->trackers.signatures_path;
+    if (path != NULL && (text = read_whole_file(path, &len)) == NULL) {
+        snprintf(err, errlen, "trackers.signatures: cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    omote_policy_t *policy = omote_policy_create(conf, text, len, path != NULL ? path : "", err, errlen);
+    free(text);
+    if (policy == NULL)
+        return NULL;
+    if (path != NULL)
+        omote_log(OMOTE_LOG_INFO, MODULE, "event=signatures_loaded path=%s signatures=%zu", path, omote_policy_num_signatures(policy));
+    return policy;
 }
 
 /* Builds a generation owning `conf`, or returns NULL with `err` (and frees nothing). */
@@ -156,11 +179,17 @@ static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, 
     socklen_t addrlen;
     if (resolve_origin(conf, &addr, &addrlen, err, errlen) != 0)
         return NULL;
-    omote_rules_t *rules = load_rules(conf, err, errlen);
-    if (rules == NULL)
+    omote_rules_stats_t *list_stats = h2o_mem_alloc(sizeof(*list_stats) * (conf->trackers.num_lists + 1));
+    omote_rules_t *rules = omote_runtime_load_rules(conf, list_stats, err, errlen);
+    if (rules == NULL) {
+        free(list_stats);
         return NULL;
-    if (parsed.scheme == &H2O_URL_SCHEME_HTTPS && (ssl_ctx = omote_tls_create_origin_client(err, errlen)) == NULL) {
+    }
+    omote_policy_t *policy = omote_runtime_load_policy(conf, err, errlen);
+    if (policy == NULL || (parsed.scheme == &H2O_URL_SCHEME_HTTPS && (ssl_ctx = omote_tls_create_origin_client(err, errlen)) == NULL)) {
+        omote_policy_free(policy);
         omote_rules_free(rules);
+        free(list_stats);
         return NULL;
     }
 
@@ -171,6 +200,8 @@ static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, 
     h2o_url_copy(NULL, &gen->origin, &parsed);
     gen->origin_ssl_ctx = ssl_ctx;
     gen->rules = rules;
+    gen->list_stats = list_stats;
+    gen->policy = policy;
     gen->refs = 1;
     return gen;
 }
@@ -435,6 +466,14 @@ static void setup_h2o(const omote_config_t *conf)
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
     pathconf->error_log.emit_request_errors = 0; /* h2o would print query strings; omote logs without them */
     omote_request_register(pathconf);
+    omote_response_headers_register(pathconf);
+    /*
+     * h2o_create_filter (lib/core/config.c) prepends, and h2o_setup_next_ostream walks the list
+     * from its start, each filter inserting its stage after the previous one's: the filter
+     * registered last sees the body first. So compression goes before the rewriter here, and
+     * visitors get rewritten HTML compressed, never compressed HTML the rewriter cannot read.
+     */
+    omote_compress_register(pathconf, conf);
     omote_rewrite_register(pathconf);
     omote_access_log_register(pathconf);
 
@@ -512,6 +551,10 @@ int omote_runtime_check(const omote_config_t *conf, char *err, size_t errlen)
             return -1;
         SSL_CTX_free(ssl);
     }
+    omote_policy_t *policy = omote_runtime_load_policy(conf, err, errlen);
+    if (policy == NULL)
+        return -1;
+    omote_policy_free(policy);
     return 0;
 }
 

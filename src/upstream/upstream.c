@@ -631,7 +631,9 @@ static h2o_iovec_t build_request_head(h2o_req_t *req, h2o_iovec_t host, h2o_iove
     char peer[NI_MAXHOST];
     struct sockaddr_storage ss;
     socklen_t sslen;
-    size_t peer_len = 0, cap = req->method.len + target.len + host.len + 256;
+    size_t peer_len = 0, cap = req->method.len + target.len + host.len + 256 + 32;
+    const omote_proxied_t *proxied = omote_proxied_of(req);
+    int wants_identity = proxied != NULL && proxied->wants_identity;
 
     if ((sslen = req->conn->callbacks->get_peername(req->conn, (void *)&ss)) != 0 &&
         (peer_len = h2o_socket_getnumerichost((void *)&ss, sslen, peer)) == SIZE_MAX)
@@ -657,6 +659,8 @@ static h2o_iovec_t build_request_head(h2o_req_t *req, h2o_iovec_t host, h2o_iove
         const h2o_header_t *h = req->headers.entries + i;
         if (is_request_hop_by_hop(h) || is_named_by_connection(connection, h->name))
             continue;
+        if (wants_identity && h->name == &H2O_TOKEN_ACCEPT_ENCODING->buf)
+            continue; /* the visitor's codings are for h2o's compression towards them (request.c) */
         APPEND(h->orig_name != NULL ? h->orig_name : h->name->base, h->name->len);
         APPEND_LIT(": ");
         APPEND(h->value.base, h->value.len);
@@ -666,6 +670,8 @@ static h2o_iovec_t build_request_head(h2o_req_t *req, h2o_iovec_t host, h2o_iove
         h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")) ||
         h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")))
         p += sprintf(p, "content-length: %zu\r\n", req->entity.base != NULL ? req->entity.len : 0);
+    if (wants_identity)
+        APPEND_LIT("accept-encoding: identity\r\n"); /* RFC 9110 §12.5.3: no field at all would allow any coding */
     if (peer_len != 0) {
         APPEND_LIT("x-forwarded-for: ");
         APPEND(peer, peer_len);

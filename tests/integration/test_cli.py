@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""omote's command line: --version, --help, bad options, and -c FILE --check."""
+"""omote's command line: --version, --help, bad options, -c FILE --check, and omote explain."""
 
 import os
 import re
@@ -142,6 +142,92 @@ class CliTest(unittest.TestCase):
         rc, out, err = run(["-c", os.path.join(self.dir, "does-not-exist.json"), "--check"])
         self.assertEqual(rc, 1, out + err)
         self.assertIn("does-not-exist.json", err)
+
+
+class ExplainTest(unittest.TestCase):
+    """omote explain: the decision on one URL or cookie and the rule line that made it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = H.make_tempdir("omote-it-explain-")
+        cls.addClassCleanup(H.remove_tempdir, cls.dir)
+        fixtures = os.path.join(H.SOURCE_DIR, "tests", "fixtures", "trackers.txt")
+        sigs = os.path.join(cls.dir, "sigs.txt")
+        with open(sigs, "w") as f:
+            f.write("Hotjar | _hjSettings\n")
+        tail = (",\n  \"trackers\": {\"lists\": [{\"name\": \"own\", \"path\": \"%s\"}], \"signatures\": \"%s\","
+                " \"block_paths\": [\"/collect\"]},\n"
+                "  \"purposes\": [{\"id\": \"necessary\", \"strictly_necessary\": true, \"cookies\": [\"sid\"]},"
+                " {\"id\": \"analytics\", \"cookies\": [\"_ga*\"]}],\n"
+                "  \"vendors\": [{\"name\": \"GTM\", \"purpose\": \"analytics\", \"hosts\": [\"googletagmanager.com\"],"
+                " \"paths\": [\"/gtm/*\"]}]") % (fixtures, sigs)
+        cls.config = os.path.join(cls.dir, "omote.json")
+        with open(cls.config, "w") as f:
+            f.write(config_text(tail=tail))
+
+    def explain(self, *args):
+        return run(["explain", "-c", self.config] + list(args))
+
+    def test_list_decision_names_list_line_and_filter(self):
+        rc, out, err = self.explain("https://static.hotjar.com/c/hotjar-1.js", "--page", "https://shop.example/")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("decision  BLOCKED", out)
+        self.assertIn("by        blocking filter, list own, line 7: ||static.hotjar.com^", out)
+
+    def test_exception_and_type(self):
+        rc, out, _ = self.explain("https://www.googletagmanager.com/allowed.js")
+        self.assertIn("vendor GTM", out, "the vendor decides before lists")
+        rc, out, _ = self.explain("--type", "image", "https://ad.doubleclick.net/x")
+        self.assertIn("decision  KEPT", out)
+        self.assertIn("no filter of 9 matches", out, "$subdocument does not apply to images")
+        rc, out, _ = self.explain("--type", "subdocument", "https://ad.doubleclick.net/x")
+        self.assertIn("decision  BLOCKED", out)
+
+    def test_vendor_with_and_without_consent(self):
+        _, out, _ = self.explain("https://www.googletagmanager.com/gtm.js?id=1")
+        self.assertIn("decision  BLOCKED", out)
+        self.assertIn("purpose analytics not granted", out)
+        _, out, _ = self.explain("https://www.googletagmanager.com/gtm.js?id=1", "--purposes", "analytics")
+        self.assertIn("decision  KEPT", out)
+        self.assertIn("list own, line 3: ||googletagmanager.com^ (the vendor decides)", out)
+
+    def test_first_party_paths(self):
+        _, out, _ = self.explain("/collect?x=1", "--page", "https://shop.example/")
+        self.assertIn("trackers.block_paths[0] \"/collect\"", out)
+        _, out, _ = self.explain("/gtm/js", "--page", "https://shop.example/a/b")
+        self.assertIn("vendor GTM, a first-party path", out)
+        _, out, _ = self.explain("/app.js", "--page", "https://shop.example/")
+        self.assertIn("decision  KEPT", out)
+
+    def test_cookie(self):
+        _, out, _ = self.explain("--cookie", "_ga_1")
+        self.assertIn("decision  DROPPED", out)
+        _, out, _ = self.explain("--cookie", "_ga_1", "--purposes", "analytics")
+        self.assertIn("decision  KEPT", out)
+        _, out, _ = self.explain("--cookie", "theme")
+        self.assertIn('no purpose declares it: trackers.unknown_cookies is "report"', out)
+
+    def test_errors(self):
+        rc, _, err = self.explain("https://x.example/", "--type", "bogus")
+        self.assertEqual(rc, 2)
+        self.assertIn('unknown type "bogus"', err)
+        rc, _, err = self.explain("https://x.example/", "--purposes", "nope")
+        self.assertEqual(rc, 2)
+        self.assertIn('"nope" is not a purpose', err)
+        rc, _, err = self.explain()
+        self.assertEqual(rc, 2)
+        rc, _, err = self.explain("mailto:x@example.com")
+        self.assertEqual(rc, 2)
+        self.assertIn("not an http(s) URL", err)
+        bad = os.path.join(self.dir, "bad-sigs.json")
+        sigs = os.path.join(self.dir, "bad-sigs.txt")
+        with open(sigs, "w") as f:
+            f.write("# ok\nno bar on this line\n")
+        with open(bad, "w") as f:
+            f.write(config_text(tail=",\n  \"trackers\": {\"signatures\": \"%s\"}" % sigs))
+        rc, _, err = run(["-c", bad, "--check"])
+        self.assertEqual(rc, 1, "--check compiles the signatures too")
+        self.assertIn("bad-sigs.txt:2: expected \"vendor | signature\"", err)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ def demo_files():
 
 
 def comparable(resp):
-    """Header multiset that must survive the proxy: all but hop-by-hop, date, server, content-length."""
-    return sorted(H.filtered_headers(resp, drop=("content-length",)))
+    """Header multiset that must survive the proxy: all but hop-by-hop, date, server, content-length,
+    and the Permissions-Policy omote adds to documents (checked on its own)."""
+    return sorted(H.filtered_headers(resp, drop=("content-length", "permissions-policy")))
 
 
 class ProxyHttp1Test(unittest.TestCase):
@@ -72,6 +73,10 @@ class ProxyHttp1Test(unittest.TestCase):
                         self.assertEqual(int(got.header("content-length")), len(got.body))
                     self.assertEqual(got.header("server"), "omote")
                     self.assert_no_version_leak(got)
+                    if want.header("content-type", "").startswith("text/html"):
+                        self.assertEqual(got.header("permissions-policy"), "browsing-topics=(), interest-cohort=()")
+                    else:
+                        self.assertIsNone(got.header("permissions-policy"))
 
     def test_not_found_passes_through(self):
         want = self.direct("GET", "/no/such/page.html")

@@ -15,6 +15,7 @@ Usage:
 
 import argparse
 import email.utils
+import gzip
 import hashlib
 import http.client
 import http.server
@@ -27,6 +28,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 
 # Proxies under test may forward many headers; the stdlib default is 100.
 http.client._MAXHEADERS = 1000
@@ -409,6 +411,64 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
+    def _encode(self, data, coding, members):
+        if coding in ("gzip", "x-gzip"):
+            if members == 1:
+                return gzip.compress(data, mtime=0)
+            step = len(data) // members + 1
+            return b"".join(gzip.compress(data[i:i + step], mtime=0) for i in range(0, max(len(data), 1), step))
+        if coding == "deflate":
+            return zlib.compress(data)
+        if coding == "deflate-raw":
+            c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+            return c.compress(data) + c.flush()
+        if coding in ("br", "identity"):
+            return data  # the stdlib has no brotli: the bytes are only labelled br
+        raise BadRequest("coding must be gzip, x-gzip, deflate, deflate-raw, br or identity")
+
+    def t_encoded(self, query, **_):
+        """A file of the root, content-coded whatever the request's Accept-Encoding says."""
+        rel = query.get("path", ["/index.html"])[0]
+        real = os.path.realpath(os.path.join(self.server.root, rel.lstrip("/")))
+        if not real.startswith(self.server.root + os.sep) or not os.path.isfile(real):
+            self._error(404, "not found")
+            return
+        with open(real, "rb") as f:
+            data = f.read() * _int_param(query, "repeat", 1, 1, 1000)
+        coding = query.get("coding", ["gzip"])[0]
+        body = self._encode(data, coding, _int_param(query, "members", 1, 1, 64))
+        cut = _int_param(query, "cut", 0, 0, len(body))
+        body = bytearray(body[:len(body) - cut])
+        if query.get("corrupt", ["0"])[0] == "1":
+            mid = len(body) // 2
+            for i in range(mid, min(mid + 16, len(body))):
+                body[i] ^= 0x5A
+        body = bytes(body) + query.get("trailing", [""])[0].encode("latin-1")
+        label = query.get("label", ["deflate" if coding == "deflate-raw" else coding])[0]
+        ctype = query.get("ctype", [CONTENT_TYPES.get(os.path.splitext(real)[1].lower(), "application/octet-stream")])[0]
+        piece = _int_param(query, "piece", 0, 0, 1 << 20)
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        if label != "identity":
+            self.send_header("Content-Encoding", label)
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("ETag", '"enc-%s"' % hashlib.sha256(body).hexdigest()[:16])
+        if piece == 0:
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if piece == 0:
+            self.wfile.write(body)
+            return
+        for i in range(0, len(body), piece):
+            c = body[i:i + piece]
+            self.wfile.write(b"%x\r\n" % len(c) + c + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
     def t_redirect(self, query, **_):
         status = _int_param(query, "status", 302, 300, 399)
         to = query.get("to", ["/"])[0]
@@ -468,6 +528,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         "/_test/chunked": "t_chunked",
         "/_test/bytes": "t_bytes",
         "/_test/truncated": "t_truncated",
+        "/_test/encoded": "t_encoded",
         "/_test/redirect": "t_redirect",
         "/_test/status": "t_status",
         "/_test/set-cookie": "t_set_cookie",

@@ -1,0 +1,116 @@
+/*
+ * Response headers of proxied responses: Set-Cookie fields for purposes the visitor has not
+ * granted are dropped (undeclared cookies follow trackers.unknown_cookies), and documents get
+ * omote's Permissions-Policy and, when configured, its Content-Security-Policy.
+ *
+ * The origin's own Permissions-Policy and CSP fields stay: a later Permissions-Policy member wins
+ * for the features omote names, and several CSP fields are all enforced, so adding never loosens
+ * what the origin set.
+ */
+#include <string.h>
+#include "omote/cookie.h"
+#include "omote/glue.h"
+#include "omote/log.h"
+#include "omote/proxied.h"
+
+#define MODULE "omote/headers"
+
+static int is_document(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i == -1)
+        return 0;
+    h2o_iovec_t v = req->res.headers.entries[i].value;
+    size_t end = 0;
+    while (end != v.len && v.base[end] != ';' && v.base[end] != ' ')
+        ++end;
+    return h2o_lcstris(v.base, end, H2O_STRLIT("text/html")) || h2o_lcstris(v.base, end, H2O_STRLIT("application/xhtml+xml"));
+}
+
+/* The cookie's name as a user agent would store it; a value the parser refuses counts by what precedes its '='. */
+static omote_cookie_str_t set_cookie_name(h2o_iovec_t value, omote_set_cookie_t *scratch)
+{
+    if (omote_set_cookie_parse(value.base, value.len, scratch) == 0)
+        return scratch->name;
+    size_t end = 0;
+    while (end != value.len && value.base[end] != '=' && value.base[end] != ';')
+        ++end;
+    if (end == value.len || value.base[end] != '=')
+        end = 0; /* "v" alone: RFC 6265bis stores a cookie with an empty name */
+    size_t start = 0;
+    while (start < end && (value.base[start] == ' ' || value.base[start] == '\t'))
+        ++start;
+    while (end > start && (value.base[end - 1] == ' ' || value.base[end - 1] == '\t'))
+        --end;
+    return (omote_cookie_str_t){value.base + start, end - start};
+}
+
+static void filter_set_cookies(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker, omote_purpose_set_t granted)
+{
+    h2o_headers_t *headers = &req->res.headers;
+    size_t kept = 0;
+    omote_set_cookie_t parsed;
+    for (size_t i = 0; i != headers->size; ++i) {
+        h2o_header_t *h = headers->entries + i;
+        if (h->name == &H2O_TOKEN_SET_COOKIE->buf) {
+            omote_cookie_str_t name = set_cookie_name(h->value, &parsed);
+            int purpose;
+            omote_cookie_verdict_t verdict = omote_policy_judge_cookie(gen->policy, granted, name.base, name.len, &purpose);
+            if (verdict == OMOTE_COOKIE_DROP) {
+                omote_metrics_add(&worker->metrics.removed[OMOTE_REMOVED_SET_COOKIE][purpose >= 0 ? OMOTE_REMOVED_BY_COOKIE_PURPOSE
+                                                                                               : OMOTE_REMOVED_BY_UNKNOWN_COOKIE],
+                                  1);
+                omote_log(OMOTE_LOG_DEBUG, MODULE, "event=set_cookie_dropped name=%.*s purpose=%s", (int)(name.len > 64 ? 64 : name.len),
+                          name.base, purpose >= 0 ? gen->config->purposes[purpose].id : "(undeclared)");
+                continue;
+            }
+            if (verdict == OMOTE_COOKIE_KEEP_UNKNOWN && gen->config->trackers.unknown_cookies == OMOTE_UNKNOWN_COOKIES_REPORT) {
+                omote_metrics_add(&worker->metrics.unknown_cookies_seen[0], 1);
+                omote_log(OMOTE_LOG_INFO, MODULE, "event=unknown_cookie name=%.*s hint=\"declare it under a purpose's cookies\"",
+                          (int)(name.len > 64 ? 64 : name.len), name.base);
+            }
+        }
+        headers->entries[kept++] = *h;
+    }
+    headers->size = kept;
+}
+
+static void add_document_headers(h2o_req_t *req, const omote_generation_t *gen, omote_purpose_set_t granted)
+{
+    const char *pp = omote_policy_permissions_policy(gen->policy);
+    if (*pp != '\0') {
+        h2o_iovec_t v = h2o_strdup(&req->pool, pp, SIZE_MAX);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("permissions-policy"), 0, NULL, v.base, v.len);
+    }
+    if (gen->config->headers.csp_mode == OMOTE_CSP_OFF)
+        return;
+    char csp[8192];
+    size_t len = omote_policy_build_csp(gen->policy, granted, csp, sizeof(csp));
+    if (len == SIZE_MAX || len == 0) {
+        omote_log(OMOTE_LOG_WARN, MODULE, "event=csp_too_long limit=%zu", sizeof(csp));
+        return;
+    }
+    h2o_iovec_t name = gen->config->headers.csp_mode == OMOTE_CSP_ENFORCE ? h2o_iovec_init(H2O_STRLIT("content-security-policy"))
+                                                                         : h2o_iovec_init(H2O_STRLIT("content-security-policy-report-only"));
+    h2o_iovec_t v = h2o_strdup(&req->pool, csp, len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 0, NULL, v.base, v.len);
+}
+
+static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    const omote_proxied_t *proxied = omote_proxied_of(req);
+    if (proxied != NULL) {
+        const omote_generation_t *gen = proxied->link->gen;
+        omote_purpose_set_t granted = omote_visitor_purposes(req, gen);
+        filter_set_cookies(req, gen, omote_worker_of(req->conn->ctx), granted);
+        if (is_document(req))
+            add_document_headers(req, gen, granted);
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
+void omote_response_headers_register(h2o_pathconf_t *pathconf)
+{
+    h2o_filter_t *filter = h2o_create_filter(pathconf, sizeof(*filter));
+    filter->on_setup_ostream = on_setup_ostream;
+}
