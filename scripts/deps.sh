@@ -19,6 +19,8 @@ BUILD_PKGS=(
 TEST_PKGS=(
     "${BUILD_PKGS[@]}"
     nghttp2-client python3-h2 procps
+    chromium                       # tests/browser drives it (playwright-core, headless)
+    clang libclang-rt-14-dev       # tests/fuzz/run-libfuzzer
 )
 BENCH_PKGS=(
     "${BUILD_PKGS[@]}"
