@@ -479,6 +479,62 @@ static size_t regex_literal(const char *src, size_t len, char *best, size_t best
     return best_len;
 }
 
+/*
+ * Whether glibc's regcomp can compile `ere` in bounded memory: it expands stacked quantifiers
+ * ("t++++") and counted repetitions ("{1000}") by copying the tree, which a fuzzer turned into
+ * gigabytes from one 60-byte filter. Real lists use neither, so such a regex is skipped, not
+ * compiled. translate_regex already refuses a repetition over MAX_REGEX_REPEAT; here their product
+ * may not pass MAX_REGEX_REPEAT_PRODUCT (nesting is not tracked, so the product is an upper bound).
+ */
+#define MAX_REGEX_REPEAT_PRODUCT 1000
+static bool regex_is_tame(const char *ere)
+{
+    bool after_quantifier = false;
+    unsigned long product = 1;
+    for (const char *c = ere; *c != '\0'; ++c) {
+        if (*c == '\\') {
+            if (c[1] != '\0')
+                ++c;
+            after_quantifier = false;
+        } else if (*c == '[') {
+            ++c;
+            if (*c == '^')
+                ++c;
+            if (*c == ']')
+                ++c;
+            while (*c != '\0' && *c != ']') {
+                if (*c == '[' && (c[1] == ':' || c[1] == '.' || c[1] == '=')) {
+                    const char *end = strstr(c + 2, ":]");
+                    c = end != NULL ? end + 1 : c + 1;
+                }
+                ++c;
+            }
+            if (*c == '\0')
+                return false;
+            after_quantifier = false;
+        } else if (*c == '*' || *c == '+' || *c == '?' || *c == '{') {
+            if (after_quantifier)
+                return false;
+            after_quantifier = true;
+            if (*c == '{') {
+                unsigned long bound = 0;
+                for (++c; *c != '\0' && *c != '}'; ++c) {
+                    if (*c >= '0' && *c <= '9') {
+                        unsigned long n = strtoul(c, (char **)&c, 10);
+                        bound = n > bound ? n : bound;
+                        --c;
+                    }
+                }
+                if (*c == '\0' || bound > MAX_REGEX_REPEAT || (product *= bound == 0 ? 1 : bound) > MAX_REGEX_REPEAT_PRODUCT)
+                    return false;
+            }
+        } else {
+            after_quantifier = false;
+        }
+    }
+    return true;
+}
+
 static void add_regex(struct st_parse_t *p, struct st_filter_t *f, const char *src, size_t len, uint32_t *tokens)
 {
     if (len > MAX_REGEX_LEN) {
@@ -489,6 +545,11 @@ static void add_regex(struct st_parse_t *p, struct st_filter_t *f, const char *s
     if (translate_regex(src, len, ere) != 0) {
         free(ere);
         fail(p, "regex-unsupported", 17);
+        return;
+    }
+    if (!regex_is_tame(ere)) {
+        free(ere);
+        fail(p, "regex-too-complex", 17);
         return;
     }
     regex_t *re = xmalloc(sizeof(*re));

@@ -437,8 +437,41 @@ static void test_many_skip_reasons(void)
     omote_rules_free(rules);
 }
 
+/* regexes glibc would expand into gigabytes are skipped, not compiled (found by fuzz_rules) */
+static void test_regex_complexity(void)
+{
+    static const char list[] = "/^ht++++++++++++++++++++++++++++++0\\.example\\//\n"
+                               "/a{1000}/\n"
+                               "/(ab{50}){50}/\n"
+                               "/x**/\n"
+                               "/x*?/\n"
+                               "/^https?:\\/\\/[a-z]{2,8}\\.tracker\\.example\\//\n";
+    omote_rules_stats_t st = {0};
+    omote_rules_t *rules = omote_rules_create();
+    omote_rules_add_list(rules, "re", list, sizeof(list) - 1, &st);
+    is_int(st.filters, 2, "the tame regexes compile (a lazy quantifier is tame)");
+    is_int(st.skipped, 4, "stacked quantifiers and big counted repetitions are skipped");
+    size_t complex = 0, unsupported = 0;
+    for (size_t i = 0; i != st.num_skip_reasons; ++i) {
+        if (strcmp(st.skip_reasons[i].name, "regex-too-complex") == 0)
+            complex = st.skip_reasons[i].count;
+        if (strcmp(st.skip_reasons[i].name, "regex-unsupported") == 0)
+            unsupported = st.skip_reasons[i].count;
+    }
+    is_int(complex, 3, "stacked and nested repetitions: regex-too-complex");
+    is_int(unsupported, 1, "a repetition over the bound: regex-unsupported");
+    omote_rules_compile(rules);
+    omote_rules_request_t rq = {"https://abc.tracker.example/x", "abc.tracker.example", "shop.example", OMOTE_RULES_TYPE_SCRIPT,
+                                NULL, 0};
+    omote_rules_decision_t d;
+    omote_rules_decide(rules, &rq, &d);
+    ok(d.is_blocked, "the tame regex still matches");
+    omote_rules_free(rules);
+}
+
 int main(void)
 {
+    test_regex_complexity();
     test_many_skip_reasons();
     test_parse_counts();
     test_host_anchor();
