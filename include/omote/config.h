@@ -52,6 +52,14 @@ typedef enum en_omote_csp_mode_t {
     OMOTE_CSP_REPORT_ONLY,
 } omote_csp_mode_t;
 
+/** A parsed consent key set (include/omote/consent_keys.h). */
+struct st_omote_consent_keys_t;
+
+/** Longest consent cookie name (the policy version's bound is in consent_token.h). */
+#define OMOTE_CONSENT_COOKIE_NAME_MAX_LEN 64
+/** Consent lifetime bounds, in days: a choice older than the lifetime counts as none. */
+#define OMOTE_CONSENT_LIFETIME_DAYS_MAX 395
+
 /** Most filter lists (each is counted on its own in metrics). */
 #define OMOTE_MAX_TRACKER_LISTS 16
 
@@ -184,6 +192,20 @@ typedef struct st_omote_config_t {
     struct {
         char *prefix; /* omote's own endpoints, never proxied: "/_omote/" */
     } api;
+
+    /** Consent tokens and the first-party identifier; all NULL/0 when the section is absent (consent off). */
+    struct {
+        int enabled;                  /* the section is present */
+        char *policy_version;         /* visible ASCII, 1..32 bytes; a choice under another version counts as none */
+        unsigned lifetime_days;       /* 1..395; a choice this old counts as none; bounds the identifier's Max-Age */
+        uint64_t lifetime_sec;        /* lifetime_days * 86400 */
+        char *cookie_name;            /* "omote_consent"; sent as "__Host-" + name on HTTPS listeners */
+        char *identifier_cookie_name; /* "omote_id"; sent as "__Host-" + name on HTTPS listeners */
+        char *keys_file;              /* resolved path the keys came from, or NULL */
+        char *keys_env;               /* name of the environment variable they came from, or NULL */
+        /** read and parsed when the configuration was loaded (secrets wiped by omote_config_free); owned */
+        struct st_omote_consent_keys_t *keys;
+    } consent;
 
     struct {
         char *access_path; /* NULL: access log off; "-": standard output; else a file opened for append */

@@ -3,13 +3,15 @@
  * in config/README.md and builds an omote_config_t. Failure policy: the first problem refuses the
  * whole document (nothing partial escapes) and is reported with file, line, column and JSON path,
  * so a bad reload leaves the running configuration in place. Opening sockets and files is left to
- * the server; this file only checks that TLS files are readable, so a reload can be refused early.
+ * the server; this file only checks that TLS files are readable, so a reload can be refused early,
+ * and reads the consent keys (file or environment), so a bad key refuses the file like any error.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup, getcwd, inet_pton, access even under -std=c11 */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +23,8 @@
 
 #include "config/internal.h"
 #include "omote/config.h"
+#include "omote/consent_keys.h"
+#include "omote/consent_token.h"
 #include "omote/query.h"
 
 #define MAX_FILE_BYTES (4 * 1024 * 1024)
@@ -92,6 +96,10 @@ static const struct st_int_field_t tracker_ints[] = {
     INT_FIELD("max_inspect_bytes", 1024, 1048576, 65536, trackers.max_inspect_bytes),
 };
 
+static const struct st_int_field_t consent_ints[] = {
+    INT_FIELD("lifetime_days", 1, OMOTE_CONSENT_LIFETIME_DAYS_MAX, OMOTE_CONSENT_LIFETIME_DAYS_MAX, consent.lifetime_days),
+};
+
 static const struct st_int_field_t compression_ints[] = {
     INT_FIELD("min_bytes", 0, 1073741824, 256, compression.min_bytes),
     INT_FIELD("gzip_level", 1, 9, 5, compression.gzip_level),
@@ -99,8 +107,8 @@ static const struct st_int_field_t compression_ints[] = {
 
 #define NUM(table) (sizeof(table) / sizeof((table)[0]))
 
-static const char *const top_keys[] = {"listen",   "origin",   "timeouts", "threads", "admin",       "redis", "limits", "log",
-                                       "trackers", "purposes", "vendors",  "headers", "compression", "api",   NULL};
+static const char *const top_keys[] = {"listen",   "origin",   "timeouts", "threads", "admin",       "redis", "limits",  "log",
+                                       "trackers", "purposes", "vendors",  "headers", "compression", "api",   "consent", NULL};
 static const char *const tracker_keys[] = {"rewrite_html", "lists",      "first_party_domains", "max_tag_bytes",
                                            "max_inspect_bytes", "strip_query_params", "block_paths", "signatures",
                                            "unknown_cookies", "debug_header", NULL};
@@ -111,6 +119,8 @@ static const char *const header_keys[] = {"permissions_policy_deny", "csp", NULL
 static const char *const csp_keys[] = {"mode", "directives", "vendor_directives", "report", NULL};
 static const char *const compression_keys[] = {"enabled", "min_bytes", "gzip_level", NULL};
 static const char *const api_keys[] = {"prefix", NULL};
+static const char *const consent_keys[] = {"policy_version", "lifetime_days", "cookie_name", "identifier_cookie_name",
+                                           "keys_file",      "keys_env",      NULL};
 static const char *const unknown_cookie_names[] = {"report", "allow", "block"};
 static const char *const csp_mode_names[] = {"off", "enforce", "report-only"};
 static const char *const default_permissions_policy_deny[] = {"browsing-topics", "interest-cohort"};
@@ -1467,6 +1477,138 @@ static int read_api(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
     return 0;
 }
 
+/* ---- consent ---- */
+
+static char *read_whole_file(const char *path, size_t *len);
+
+static int read_policy_version(struct st_loader_t *ld, json_t *consent, omote_config_t *conf)
+{
+    const char *s;
+    json_t *v = enter(ld, consent, "policy_version");
+    if (v == NULL)
+        return fail(ld, AT_PARENT, "required key is missing");
+    if (expect_string(ld, v, &s) != 0)
+        return -1;
+    if (strlen(s) > OMOTE_CONSENT_POLICY_VERSION_MAX)
+        return fail(ld, AT_VALUE, "\"%.*s...\" is longer than %d bytes", OMOTE_CONSENT_POLICY_VERSION_MAX, s,
+                    OMOTE_CONSENT_POLICY_VERSION_MAX);
+    for (const char *p = s; *p != '\0'; ++p)
+        if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+            return fail(ld, AT_VALUE, "\"%s\" may hold only visible ASCII characters (no spaces)", s);
+    conf->consent.policy_version = xstrdup(s);
+    pop(ld);
+    return 0;
+}
+
+/* A cookie-name token (RFC 6265 §4.1.1) without a __Host- or __Secure- prefix, which omote adds itself. */
+static int read_cookie_name(struct st_loader_t *ld, json_t *consent, const char *key, const char *def, char **out)
+{
+    static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
+    const char *s = def;
+    json_t *v = enter(ld, consent, key);
+    if (v != NULL && expect_string(ld, v, &s) != 0)
+        return -1;
+    if (strlen(s) > OMOTE_CONSENT_COOKIE_NAME_MAX_LEN)
+        return fail(ld, AT_VALUE, "\"%.*s...\" is longer than %d bytes", OMOTE_CONSENT_COOKIE_NAME_MAX_LEN, s,
+                    OMOTE_CONSENT_COOKIE_NAME_MAX_LEN);
+    for (const char *p = s; *p != '\0'; ++p)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr(separators, *p) != NULL)
+            return fail(ld, AT_VALUE, "\"%s\" is not a cookie name", s);
+    if (strncasecmp(s, "__Host-", 7) == 0 || strncasecmp(s, "__Secure-", 9) == 0)
+        return fail(ld, AT_VALUE, "\"%s\": leave the prefix out; omote sends \"__Host-\" + name on HTTPS listeners", s);
+    *out = xstrdup(s);
+    pop(ld);
+    return 0;
+}
+
+/* Parses key text read from `source`; the text is wiped by the caller. Fails at the current path. */
+static int parse_keys(struct st_loader_t *ld, const char *text, size_t len, const char *source, omote_config_t *conf)
+{
+    char msg[OMOTE_CONFIG_ERROR_TEXT_MAX];
+    conf->consent.keys = omote_consent_keys_parse(text, len, source, msg, sizeof(msg));
+    return conf->consent.keys != NULL ? 0 : fail(ld, AT_VALUE, "%s", msg);
+}
+
+static int read_keys_file(struct st_loader_t *ld, json_t *consent, omote_config_t *conf)
+{
+    size_t len;
+    if (read_readable_file(ld, consent, "keys_file", &conf->consent.keys_file) != 0)
+        return -1;
+    push_key(ld, "keys_file");
+    char *text = read_whole_file(conf->consent.keys_file, &len);
+    if (text == NULL) {
+        int e = errno;
+        return fail(ld, AT_VALUE, "cannot read \"%s\": %s", conf->consent.keys_file, strerror(e));
+    }
+    int ret = parse_keys(ld, text, len, conf->consent.keys_file, conf);
+    OPENSSL_cleanse(text, len);
+    free(text);
+    if (ret == 0)
+        pop(ld);
+    return ret;
+}
+
+static int read_keys_env(struct st_loader_t *ld, json_t *consent, omote_config_t *conf)
+{
+    const char *name;
+    char source[128];
+    if (expect_string(ld, enter(ld, consent, "keys_env"), &name) != 0)
+        return -1;
+    int is_name = !isdigit((unsigned char)name[0]) && strlen(name) < sizeof(source) - 1;
+    for (const char *p = name; *p != '\0'; ++p)
+        is_name &= isalnum((unsigned char)*p) || *p == '_';
+    if (!is_name)
+        return fail(ld, AT_VALUE, "\"%s\" is not an environment variable name (A-Z a-z 0-9 _, not starting with a digit)", name);
+    const char *text = getenv(name);
+    if (text == NULL)
+        return fail(ld, AT_VALUE, "environment variable %s is not set", name);
+    snprintf(source, sizeof(source), "$%s", name);
+    conf->consent.keys_env = xstrdup(name);
+    if (parse_keys(ld, text, strlen(text), source, conf) != 0)
+        return -1;
+    pop(ld);
+    return 0;
+}
+
+static int read_consent_keys(struct st_loader_t *ld, json_t *consent, omote_config_t *conf)
+{
+    json_t *file = json_object_get(consent, "keys_file"), *env = json_object_get(consent, "keys_env");
+    if (file == NULL && env == NULL)
+        return fail(ld, AT_VALUE, "one of \"keys_file\" or \"keys_env\" is required (the keys never go in this file)");
+    if (file != NULL && env != NULL) {
+        push_key(ld, "keys_env");
+        return fail(ld, AT_KEY, "\"keys_file\" and \"keys_env\" exclude each other; name one");
+    }
+    return file != NULL ? read_keys_file(ld, consent, conf) : read_keys_env(ld, consent, conf);
+}
+
+/* Optional; absent means consent is off: no tokens, no identifier, only strictly necessary purposes. */
+static int read_consent(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *consent;
+    if (enter_object(ld, root, "consent", consent_keys, &consent) != 0)
+        return -1;
+    if (consent == NULL) {
+        pop(ld);
+        return 0;
+    }
+    conf->consent.enabled = 1;
+    if (read_policy_version(ld, consent, conf) != 0 || read_ints(ld, consent, conf, consent_ints, NUM(consent_ints)) != 0 ||
+        read_cookie_name(ld, consent, "cookie_name", "omote_consent", &conf->consent.cookie_name) != 0 ||
+        read_cookie_name(ld, consent, "identifier_cookie_name", "omote_id", &conf->consent.identifier_cookie_name) != 0)
+        return -1;
+    conf->consent.lifetime_sec = (uint64_t)conf->consent.lifetime_days * 86400;
+    if (strcmp(conf->consent.cookie_name, conf->consent.identifier_cookie_name) == 0) {
+        push_key(ld, json_object_get(consent, "identifier_cookie_name") != NULL ? "identifier_cookie_name" : "cookie_name");
+        return fail(ld, AT_VALUE, "the consent and identifier cookies need different names (both are \"%s\")",
+                    conf->consent.cookie_name);
+    }
+    if (read_consent_keys(ld, consent, conf) != 0)
+        return -1;
+    pop(ld);
+    return 0;
+}
+
 static int build(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
 {
     if (!json_is_object(root))
@@ -1476,7 +1618,7 @@ static int build(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
         read_redis(ld, root, conf) != 0 || read_limits(ld, root, conf) != 0 || read_log(ld, root, conf) != 0 ||
         read_trackers(ld, root, conf) != 0 || read_purposes(ld, root, conf) != 0 || read_vendors(ld, root, conf) != 0 ||
         read_headers(ld, root, conf) != 0 || read_compression(ld, root, conf) != 0 || read_api(ld, root, conf) != 0 ||
-        check_admin_clash(ld, conf) != 0)
+        read_consent(ld, root, conf) != 0 || check_admin_clash(ld, conf) != 0)
         return -1;
     return 0;
 }
@@ -1687,6 +1829,12 @@ void omote_config_free(omote_config_t *conf)
     free(conf->headers.csp_directives);
     free_strings(conf->headers.csp_vendor_directives, conf->headers.num_csp_vendor_directives);
     free(conf->api.prefix);
+    free(conf->consent.policy_version);
+    free(conf->consent.cookie_name);
+    free(conf->consent.identifier_cookie_name);
+    free(conf->consent.keys_file);
+    free(conf->consent.keys_env);
+    omote_consent_keys_free(conf->consent.keys);
     free(conf);
 }
 

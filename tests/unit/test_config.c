@@ -11,6 +11,7 @@
 
 #include "config/internal.h"
 #include "omote/config.h"
+#include "omote/consent_keys.h"
 #include "tap.h"
 
 #define MIN_LISTEN "\"listen\": [{\"port\": 8080}]"
@@ -642,6 +643,131 @@ static void test_headers_compression_api(void)
     omote_config_free(conf);
 }
 
+#define KEY_32 "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=" /* 32 bytes of 'A' */
+#define KEYS_ENV "OMOTE_TEST_CONSENT_KEYS"
+#define CONSENT_ENV "\"consent\": {\"policy_version\": \"v1\", \"keys_env\": \"" KEYS_ENV "\""
+
+static void test_consent(void)
+{
+    omote_config_error_t err;
+    setenv(KEYS_ENV, "old " KEY_32 "\nk1 " KEY_32 "\n", 1);
+
+    omote_config_t *conf = load(HEAD "}", &err);
+    ok(conf != NULL && conf->consent.enabled == 0 && conf->consent.keys == NULL && conf->consent.policy_version == NULL,
+       "consent: off when the section is absent");
+    omote_config_free(conf);
+
+    conf = load(HEAD ", " CONSENT_ENV "}}", &err);
+    ok(conf != NULL, "consent: defaults load (%s)", conf == NULL ? err.text : "");
+    if (conf != NULL) {
+        is_int(conf->consent.enabled, 1, "consent: enabled");
+        is_str(conf->consent.policy_version, "v1", "consent: policy_version");
+        is_int(conf->consent.lifetime_days, 395, "consent: lifetime_days default");
+        is_int(conf->consent.lifetime_sec, 395 * 86400, "consent: lifetime_sec");
+        is_str(conf->consent.cookie_name, "omote_consent", "consent: cookie_name default");
+        is_str(conf->consent.identifier_cookie_name, "omote_id", "consent: identifier_cookie_name default");
+        is_str(conf->consent.keys_env, KEYS_ENV, "consent: keys_env kept");
+        ok(conf->consent.keys_file == NULL, "consent: no keys_file");
+        ok(conf->consent.keys != NULL && omote_consent_keys_count(conf->consent.keys) == 2 &&
+               strcmp(omote_consent_keys_newest(conf->consent.keys)->kid, "k1") == 0,
+           "consent: keys read from the environment, newest last");
+    }
+    omote_config_free(conf);
+
+    /* a keys file beside the configuration, named relatively */
+    make_dir("consent");
+    make_file("consent/keys.txt", "# rotated 2024-06\nk7 " KEY_32 "\n");
+    make_file("consent/c.json", "{" MIN_LISTEN ", " MIN_ORIGIN ",\n"
+                                " \"consent\": {\"policy_version\": \"2024-06.1\", \"lifetime_days\": 30, \"cookie_name\": \"c\",\n"
+                                "             \"identifier_cookie_name\": \"i\", \"keys_file\": \"keys.txt\"}}\n");
+    conf = NULL;
+    ok(omote_config_load_file(tmp_path("consent/c.json"), &conf, &err) == 0, "consent: file loads (%s)", err.text);
+    if (conf != NULL) {
+        is_str(conf->consent.keys_file, tmp_path("consent/keys.txt"), "consent: keys_file resolved against the config directory");
+        ok(conf->consent.keys_env == NULL, "consent: no keys_env");
+        is_int(conf->consent.lifetime_days, 30, "consent: lifetime_days");
+        is_int(conf->consent.lifetime_sec, 30 * 86400, "consent: lifetime_sec follows");
+        is_str(conf->consent.policy_version, "2024-06.1", "consent: policy_version as written");
+        ok(strcmp(conf->consent.cookie_name, "c") == 0 && strcmp(conf->consent.identifier_cookie_name, "i") == 0,
+           "consent: cookie names");
+        ok(conf->consent.keys != NULL && strcmp(omote_consent_keys_newest(conf->consent.keys)->kid, "k7") == 0,
+           "consent: keys read from the file");
+    }
+    omote_config_free(conf);
+
+    check_error_at(HEAD ", \"consent\": `[]}", "consent: expected an object, got an array", "consent: not an object");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": \"v1\", `\"lifetime_day\": 3}}",
+                   "consent.lifetime_day: unknown key (did you mean \"lifetime_days\"?)", "consent: unknown key");
+    check_error_at(HEAD ", \"consent\": `{\"keys_env\": \"" KEYS_ENV "\"}}", "consent.policy_version: required key is missing",
+                   "consent: policy_version required");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": `2}}", "consent.policy_version: expected a string, got an integer",
+                   "consent: policy_version type");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": `\"v 2\"}}",
+                   "consent.policy_version: \"v 2\" may hold only visible ASCII characters (no spaces)",
+                   "consent: policy_version without spaces");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": `\"v\xc3\xa9\"}}",
+                   "consent.policy_version: \"v\xc3\xa9\" may hold only visible ASCII characters (no spaces)",
+                   "consent: policy_version ASCII only");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": `\"0123456789abcdef0123456789abcdefX\"}}",
+                   "consent.policy_version: \"0123456789abcdef0123456789abcdef...\" is longer than 32 bytes",
+                   "consent: policy_version length");
+    check_loads(HEAD ", \"consent\": {\"policy_version\": \"0123456789abcdef0123456789abcdef\", \"keys_env\": \"" KEYS_ENV "\"}}",
+                "consent: 32-byte policy_version");
+    check_error_at(HEAD ", " CONSENT_ENV ", \"lifetime_days\": `0}}", "consent.lifetime_days: 0 is out of range 1..395",
+                   "consent: lifetime_days 0");
+    check_error_at(HEAD ", " CONSENT_ENV ", \"lifetime_days\": `396}}", "consent.lifetime_days: 396 is out of range 1..395",
+                   "consent: lifetime_days over 395");
+    check_error_at(HEAD ", " CONSENT_ENV ", \"cookie_name\": `\"a;b\"}}", "consent.cookie_name: \"a;b\" is not a cookie name",
+                   "consent: cookie_name syntax");
+    check_error_at(HEAD ", " CONSENT_ENV ", \"identifier_cookie_name\": `\"__Host-id\"}}",
+                   "consent.identifier_cookie_name: \"__Host-id\": leave the prefix out; omote sends \"__Host-\" + name on HTTPS "
+                   "listeners",
+                   "consent: no __Host- prefix");
+    check_error_at(HEAD ", " CONSENT_ENV ", \"cookie_name\": `\"__secure-x\"}}",
+                   "consent.cookie_name: \"__secure-x\": leave the prefix out; omote sends \"__Host-\" + name on HTTPS listeners",
+                   "consent: no __Secure- prefix, any case");
+    check_error_at(HEAD ", " CONSENT_ENV
+                   ", \"cookie_name\": `\"0123456789012345678901234567890123456789012345678901234567890123x\"}}",
+                   "consent.cookie_name: \"0123456789012345678901234567890123456789012345678901234567890123...\" is longer than "
+                   "64 bytes",
+                   "consent: cookie_name length");
+    check_error_at(HEAD ", " CONSENT_ENV ", \"cookie_name\": \"x\", \"identifier_cookie_name\": `\"x\"}}",
+                   "consent.identifier_cookie_name: the consent and identifier cookies need different names (both are \"x\")",
+                   "consent: cookie names differ");
+    check_error_at(HEAD ", " CONSENT_ENV ", \"cookie_name\": `\"omote_id\"}}",
+                   "consent.cookie_name: the consent and identifier cookies need different names (both are \"omote_id\")",
+                   "consent: cookie name clashes with the identifier default");
+    check_error_at(HEAD ", \"consent\": `{\"policy_version\": \"v1\"}}",
+                   "consent: one of \"keys_file\" or \"keys_env\" is required (the keys never go in this file)",
+                   "consent: keys required");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": \"v1\", \"keys_file\": \"k\", `\"keys_env\": \"K\"}}",
+                   "consent.keys_env: \"keys_file\" and \"keys_env\" exclude each other; name one", "consent: keys_file or keys_env");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": \"v1\", \"keys_env\": `\"1KEYS\"}}",
+                   "consent.keys_env: \"1KEYS\" is not an environment variable name (A-Z a-z 0-9 _, not starting with a digit)",
+                   "consent: keys_env name");
+    unsetenv("OMOTE_TEST_UNSET");
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": \"v1\", \"keys_env\": `\"OMOTE_TEST_UNSET\"}}",
+                   "consent.keys_env: environment variable OMOTE_TEST_UNSET is not set", "consent: keys_env unset");
+    setenv("OMOTE_TEST_BAD_KEYS", "# ok\nk1 c2hvcnQ=\n", 1);
+    check_error_at(HEAD ", \"consent\": {\"policy_version\": \"v1\", \"keys_env\": `\"OMOTE_TEST_BAD_KEYS\"}}",
+                   "consent.keys_env: $OMOTE_TEST_BAD_KEYS:2: the secret of key \"k1\" is 5 bytes; 32 to 128 are required",
+                   "consent: keys_env content checked, with its line");
+
+    char json[1024], msg[1024];
+    snprintf(json, sizeof(json), HEAD ", \"consent\": {\"policy_version\": \"v1\", \"keys_file\": `\"%s\"}}", tmp_path("nope.txt"));
+    snprintf(msg, sizeof(msg), "consent.keys_file: cannot read \"%s\": No such file or directory", tmp_path("nope.txt"));
+    check_error_at(json, msg, "consent: keys_file must be readable");
+    make_file("consent/bad.txt", "k1 " KEY_32 "\nk1 " KEY_32 "\n");
+    snprintf(json, sizeof(json), HEAD ", \"consent\": {\"policy_version\": \"v1\", \"keys_file\": `\"%s\"}}",
+             tmp_path("consent/bad.txt"));
+    snprintf(msg, sizeof(msg), "consent.keys_file: %s:2: key id \"k1\" is listed twice (first on line 1)",
+             tmp_path("consent/bad.txt"));
+    check_error_at(json, msg, "consent: keys_file content checked, with its line");
+    ok(strstr(msg, KEY_32) == NULL, "consent: the secret stays out of the message");
+    unsetenv(KEYS_ENV);
+    unsetenv("OMOTE_TEST_BAD_KEYS");
+}
+
 static void test_listener_clashes(void)
 {
     check_error_at("{\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 80}, {\"port\": 81}, `{\"address\": \"127.0.0.1\", "
@@ -937,6 +1063,7 @@ int main(void)
     test_trackers();
     test_purposes_and_vendors();
     test_headers_compression_api();
+    test_consent();
     test_listener_clashes();
     test_redis_reconnect();
     test_threads();
