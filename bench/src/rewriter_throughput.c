@@ -184,8 +184,20 @@ static omote_rewrite_verdict_t judge_attribute(void *ctx, const omote_html_token
     return OMOTE_REWRITE_REMOVE;
 }
 
-static const omote_html_rewriter_callbacks_t keep_callbacks = {keep_tag, keep_text, on_output};
-static const omote_html_rewriter_callbacks_t tracker_callbacks = {judge_tag, judge_text, on_output, judge_attribute};
+/* the keeping decider reads no attributes; the tracker one only those of the tags it judges */
+static int wants_no_attributes(void *ctx, const char *name, size_t len)
+{
+    return 0;
+}
+
+static int tracker_wants_attributes(void *ctx, const char *name, size_t len)
+{
+    return omote_tracker_reads_attributes(name, len);
+}
+
+static const omote_html_rewriter_callbacks_t keep_callbacks = {keep_tag, keep_text, on_output, NULL, wants_no_attributes};
+static const omote_html_rewriter_callbacks_t tracker_callbacks = {judge_tag, judge_text, on_output, judge_attribute,
+                                                                  tracker_wants_attributes};
 
 static int count_token(void *ctx, const omote_html_token_t *token)
 {

@@ -49,6 +49,14 @@ typedef struct st_omote_html_rewriter_callbacks_t {
      * with its index in tag->attrs. Returns REMOVE to strip it, KEEP to leave it. NULL: strip.
      */
     omote_rewrite_verdict_t (*decide_attribute)(void *ctx, const omote_html_token_t *tag, size_t index);
+    /**
+     * Optional pre-filter, asked with a start tag's name (lowercase, valid during the call) before
+     * its attributes are read: 0 says decide_tag never needs them for this name, so the tokenizer
+     * only finds the tag's end. decide_tag is still called for every start tag, but for such a
+     * name possibly with `attrs_skipped` set and no attributes. Attributes in strip_attributes are
+     * stripped as always (a tag that may hold one is read whole). NULL: every tag is read whole.
+     */
+    int (*wants_attributes)(void *ctx, const char *name, size_t len);
 } omote_html_rewriter_callbacks_t;
 
 typedef struct st_omote_html_rewriter_options_t {

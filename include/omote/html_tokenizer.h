@@ -76,6 +76,10 @@ typedef struct st_omote_html_token_t {
     omote_html_str_t public_id, system_id; /* DOCTYPE; NULL base when missing */
     int force_quirks;                      /* DOCTYPE */
     int is_last_part;                      /* OVERSIZED: this part ends the construct */
+    int attrs_skipped;                     /* tags: attributes not parsed (wants_attributes said no); `attrs` empty */
+    omote_html_str_t text_before;          /* with merge_text: character data right before `raw` in the same chunk
+                                              (its bytes end where `raw` starts), delivered with this token instead
+                                              of as a token of its own; else empty */
 } omote_html_token_t;
 
 /** Returns 0 to go on, non-zero to stop feeding (omote_html_tokenizer_feed then returns -1 and the
@@ -86,6 +90,23 @@ typedef struct st_omote_html_options_t {
     size_t max_carry_bytes; /* bound on a held-back token (default 64 KiB when 0) */
     size_t max_attrs;       /* attributes reported per tag; more are kept in `raw` only (default 64 when 0) */
     int decode_text;        /* decode character references in character data (conformance tests); the rewriter leaves it off */
+    /**
+     * Optional: asked once per start tag that has anything after its name, with the name
+     * (lowercased, valid during the call) and the `ctx` given to feed, whether the consumer needs
+     * its attributes. When it returns 0, the tag is only scanned to its exact end as the spec's
+     * attribute states find it ('>' outside a quoted value; a quote opens a value only after '='
+     * and optional white space) and is delivered with no attributes and `attrs_skipped` set;
+     * `self_closing`, `raw` and the state switch after it are as always. When set, end tags'
+     * attributes (which no tree keeps) are always skipped. NULL: every tag is parsed whole.
+     */
+    int (*wants_attributes)(void *ctx, const char *name, size_t len);
+    /**
+     * Text that a construct's token follows in the same chunk comes with that token as
+     * `text_before` instead of as a CHARACTERS token of its own: one callback fewer per text
+     * run. Text at the end of a chunk, and text held in the carry that turned out to be text,
+     * still come as CHARACTERS tokens, as does all text with decode_text (which ignores this).
+     */
+    int merge_text;
 } omote_html_options_t;
 
 typedef struct st_omote_html_tokenizer_t omote_html_tokenizer_t;
@@ -106,6 +127,15 @@ void omote_html_tokenizer_set_state(omote_html_tokenizer_t *tok, omote_html_stat
  */
 int omote_html_tokenizer_feed(omote_html_tokenizer_t *tok, const char *chunk, size_t len, int is_final, omote_html_token_cb cb,
                               void *ctx);
+
+/**
+ * With `on`, end tags are not delivered as tokens: their bytes count as text, joining the text
+ * around them (CHARACTERS tokens and `text_before`), for a consumer that passes them on unread.
+ * An end tag that spans chunks, or is longer than max_carry_bytes, still comes as its token(s).
+ * May be called from the callback: it applies to the end tags completed from then on. Off at
+ * creation; ignored with decode_text.
+ */
+void omote_html_tokenizer_set_merge_end_tags(omote_html_tokenizer_t *tok, int on);
 
 /**
  * Bytes currently held back (for metrics and the rewriter's bound checks). At most

@@ -58,6 +58,13 @@ omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page
                                                 omote_tracker_why_t *why);
 
 /**
+ * Whether omote_tracker_judge_tag reads the attributes of a start tag named `name` (lowercase);
+ * for any other name it keeps the tag whatever its attributes. The rewriter's wants_attributes
+ * pre-filter.
+ */
+int omote_tracker_reads_attributes(const char *name, size_t len);
+
+/**
  * Judges inline script text: REMOVE when it holds a loader signature of a vendor not granted, or
  * when any URL or host it names is blocked as a script.
  */

@@ -211,7 +211,12 @@ static omote_rewrite_verdict_t decide_attribute(void *ctx, const omote_html_toke
     return OMOTE_REWRITE_REMOVE;
 }
 
-static const omote_html_rewriter_callbacks_t callbacks = {decide_tag, decide_text, on_output, decide_attribute};
+static int wants_attributes(void *ctx, const char *name, size_t len)
+{
+    return omote_tracker_reads_attributes(name, len);
+}
+
+static const omote_html_rewriter_callbacks_t callbacks = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes};
 static const char *const stripped_attributes[] = {"ping"};
 
 static void count_removals(struct st_rewrite_state_t *state, const omote_html_rewriter_stats_t *st)

@@ -25,10 +25,14 @@
 #include "omote/html_rewriter.h"
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define DEFAULT_MAX_INSPECT (64 * 1024)
 #define MAX_NAME 32
 #define MAX_ATTRS 64 /* the tokenizer reports this many attributes per tag; attributes past them are never stripped */
+#define LOWER_ASCII(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 0x20 : (c))
 
 struct st_buffer_t {
     char *bytes;
@@ -37,6 +41,9 @@ struct st_buffer_t {
 
 struct st_omote_html_rewriter_t {
     omote_html_tokenizer_t *tok;
+    omote_html_tokenizer_t *reparser; /* reads a skipped tag whole when it may hold an attribute to strip */
+    int reparsed;
+    int merging_end_tags; /* told the tokenizer to pass end tags as text: nothing here reads them */
     omote_html_rewriter_callbacks_t cb;
     void *ctx;
     omote_html_rewriter_options_t opts;
@@ -192,6 +199,51 @@ static void find_strips(omote_html_rewriter_t *rw, const omote_html_token_t *t, 
         }
         limit = to;
     }
+}
+
+/*
+ * Whether the tag's bytes hold one of the names to strip, ASCII case ignored: a conservative test
+ * (a value may hold the name too) that spares most tags read without attributes a second reading.
+ */
+static int may_hold(const char *s, size_t len, const char *name, size_t nlen)
+{
+    size_t i = 0;
+    if (nlen == 0 || nlen > len)
+        return nlen == 0;
+#if defined(__SSE2__)
+    if (nlen >= 2) {
+        const __m128i lower = _mm_set1_epi8(0x20), c0 = _mm_set1_epi8(name[0]), c1 = _mm_set1_epi8(name[1]);
+        /* candidates where the first two bytes match with bit 5 set; checked exactly below */
+        for (; i + 17 <= len; i += 16) {
+            __m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i)), lower);
+            __m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i + 1)), lower);
+            unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, c0), _mm_cmpeq_epi8(b, c1)));
+            for (; mask != 0; mask &= mask - 1) {
+                size_t at = i + (size_t)__builtin_ctz(mask), j = 0;
+                while (j != nlen && at + j < len && LOWER_ASCII(s[at + j]) == name[j])
+                    ++j;
+                if (j == nlen)
+                    return 1;
+            }
+        }
+    }
+#endif
+    for (; i + nlen <= len; ++i) {
+        size_t j = 0;
+        while (j != nlen && LOWER_ASCII(s[i + j]) == name[j])
+            ++j;
+        if (j == nlen)
+            return 1;
+    }
+    return 0;
+}
+
+static int may_hold_stripped(const omote_html_rewriter_t *rw, const omote_html_token_t *t)
+{
+    for (size_t i = 0; i != rw->opts.num_strip_attributes; ++i)
+        if (may_hold(t->raw, t->raw_len, rw->opts.strip_attributes[i], rw->strip_name_lens[i]))
+            return 1;
+    return 0;
 }
 
 /* Writes a start tag without the ranges in `st`. */
@@ -441,7 +493,7 @@ static void end_noscript(omote_html_rewriter_t *rw, const omote_html_token_t *en
 
 /* --- the token loop ----------------------------------------------------------------- */
 
-static void on_start_tag(omote_html_rewriter_t *rw, const omote_html_token_t *t)
+static void decide_start_tag(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
     struct st_strips_t strips;
     maybe_insert_before(rw, t);
@@ -470,6 +522,36 @@ static void on_start_tag(omote_html_rewriter_t *rw, const omote_html_token_t *t)
     else
         emit_token(rw, t);
     maybe_insert_after(rw, t);
+}
+
+static int on_reparsed(void *_rw, const omote_html_token_t *t)
+{
+    omote_html_rewriter_t *rw = _rw;
+    if (t->kind == OMOTE_HTML_START_TAG) {
+        rw->reparsed = 1;
+        decide_start_tag(rw, t);
+    }
+    return 0;
+}
+
+/* A tag read without its attributes that may hold one to strip is read again, whole: alone, its
+ * bytes give the same tag as in the document, with `raw` the same pointer. */
+static void on_start_tag(omote_html_rewriter_t *rw, const omote_html_token_t *t)
+{
+    if (t->attrs_skipped && rw->opts.num_strip_attributes != 0 && may_hold_stripped(rw, t)) {
+        if (rw->reparser == NULL) {
+            omote_html_options_t tok_opts = {0};
+            tok_opts.max_carry_bytes = rw->opts.max_carry_bytes;
+            tok_opts.max_attrs = MAX_ATTRS;
+            rw->reparser = omote_html_tokenizer_create(&tok_opts);
+        }
+        rw->reparsed = 0;
+        omote_html_tokenizer_feed(rw->reparser, t->raw, t->raw_len, 1, on_reparsed, rw);
+        omote_html_tokenizer_set_state(rw->reparser, OMOTE_HTML_STATE_DATA, NULL);
+        if (rw->reparsed)
+            return;
+    }
+    decide_start_tag(rw, t);
 }
 
 static void on_passing_token(omote_html_rewriter_t *rw, const omote_html_token_t *t)
@@ -504,15 +586,13 @@ static void on_passing_token(omote_html_rewriter_t *rw, const omote_html_token_t
     }
 }
 
-static int on_token(void *_rw, const omote_html_token_t *t)
+static void on_one_token(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    omote_html_rewriter_t *rw = _rw;
-
     if (t->kind == OMOTE_HTML_OVERSIZED) {
         if (t->is_last_part)
             ++rw->stats.oversized_tags;
         drop(rw, t->raw_len);
-        return 0;
+        return;
     }
     if (rw->removing) {
         while_removing(rw, t);
@@ -529,7 +609,40 @@ static int on_token(void *_rw, const omote_html_token_t *t)
         rw->noscript_kept_content = 1;
         end_noscript(rw, NULL);
     }
+}
+
+/* The tokenizer merges text into the token after it (merge_text): passing text joins the run at
+ * once; anywhere else it goes through as the CHARACTERS token it stands for. */
+static int on_token(void *_rw, const omote_html_token_t *t)
+{
+    omote_html_rewriter_t *rw = _rw;
+
+    if (t->text_before.len != 0) {
+        if (!rw->removing && !rw->inspecting && !rw->in_noscript) {
+            emit(rw, t->text_before.base, t->text_before.len, 1);
+        } else {
+            omote_html_token_t text = {.kind = OMOTE_HTML_CHARACTERS, .raw = t->text_before.base, .raw_len = t->text_before.len};
+            text.data = t->text_before;
+            on_one_token(rw, &text);
+        }
+    }
+    on_one_token(rw, t);
+    /* end tags matter only to end a removal, an inspection or a <noscript>; elsewhere they pass as
+     * text would. Unlike text, they are found before the next token comes, so say it now. */
+    int merge = !rw->removing && !rw->inspecting && !rw->noscript_open;
+    if (merge != rw->merging_end_tags) {
+        rw->merging_end_tags = merge;
+        omote_html_tokenizer_set_merge_end_tags(rw->tok, merge);
+    }
     return 0;
+}
+
+/* The tokenizer's pre-filter: attributes matter only to a decision still to be made. Removed and
+ * inspected content is never decided on or stripped. */
+static int wants_attributes(void *_rw, const char *name, size_t len)
+{
+    omote_html_rewriter_t *rw = _rw;
+    return !rw->removing && !rw->inspecting && rw->cb.wants_attributes(rw->ctx, name, len);
 }
 
 /* --- public ---------------------------------------------------------------------- */
@@ -554,7 +667,12 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
     omote_html_options_t tok_opts = {0};
     tok_opts.max_carry_bytes = rw->opts.max_carry_bytes;
     tok_opts.max_attrs = MAX_ATTRS;
+    if (rw->cb.wants_attributes != NULL)
+        tok_opts.wants_attributes = wants_attributes;
+    tok_opts.merge_text = 1;
     rw->tok = omote_html_tokenizer_create(&tok_opts);
+    rw->merging_end_tags = 1;
+    omote_html_tokenizer_set_merge_end_tags(rw->tok, 1);
     return rw;
 }
 
@@ -563,6 +681,7 @@ void omote_html_rewriter_free(omote_html_rewriter_t *rw)
     if (rw == NULL)
         return;
     omote_html_tokenizer_free(rw->tok);
+    omote_html_tokenizer_free(rw->reparser);
     free(rw->inspect_raw.bytes);
     free(rw->inspect_text.bytes);
     free(rw->noscript_raw.bytes);

@@ -151,6 +151,7 @@ struct st_omote_html_tokenizer_t {
     omote_html_token_cb cb;
     void *ctx;
     int stopped;
+    int merge_end_tags; /* see omote_html_tokenizer_set_merge_end_tags */
     int prev_cr;     /* the previous chunk ended with CR */
     int last_raw_cr; /* the last delivered byte was CR (decode_text's CRLF rule across tokens) */
     /* pending bytes; see the narrative above */
@@ -166,6 +167,7 @@ struct st_omote_html_tokenizer_t {
     size_t *flen; /* length of the field being appended to, NULL to discard */
     size_t name_off, name_len, data_off, data_len, pub_off, pub_len, sys_off, sys_len;
     int has_name, has_pub, has_sys, self_closing, force_quirks;
+    int skip_attrs; /* this tag's attributes are scanned over, not recorded (wants_attributes) */
     struct st_attr_rec_t *attrs;
     omote_html_attr_t *out_attrs;
     size_t num_attrs, attrs_cap;
@@ -301,6 +303,7 @@ static void begin_token(omote_html_tokenizer_t *tok, omote_html_token_kind_t kin
     tok->name_off = tok->name_len = tok->data_off = tok->data_len = 0;
     tok->pub_off = tok->pub_len = tok->sys_off = tok->sys_len = 0;
     tok->has_name = tok->has_pub = tok->has_sys = tok->self_closing = tok->force_quirks = 0;
+    tok->skip_attrs = 0;
     tok->num_attrs = 0;
     tok->flen = NULL;
     if (kind == OMOTE_HTML_START_TAG || kind == OMOTE_HTML_END_TAG) {
@@ -426,6 +429,21 @@ static inline size_t find_any4(const unsigned char *s, size_t p, size_t len, uns
     return len;
 }
 
+/* The first `c` in s[p, len), or NULL: memchr, with the first 32 bytes looked at inline, since most
+ * runs between tags and most attribute values are shorter than that and a call costs more. */
+static inline const unsigned char *find_byte(const unsigned char *s, size_t p, size_t len, unsigned char c)
+{
+#if defined(__SSE2__)
+    const __m128i vc = _mm_set1_epi8((char)c);
+    for (size_t end = p + 32; p + 16 <= len && p < end; p += 16) {
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + p)), vc));
+        if (mask != 0)
+            return s + p + __builtin_ctz(mask);
+    }
+#endif
+    return p < len ? memchr(s + p, c, len - p) : NULL;
+}
+
 /* ---- delivering tokens ---- */
 
 /* A token with every field empty. Field by field: a struct initialiser of this size becomes a
@@ -441,7 +459,9 @@ static inline void token_init(omote_html_token_t *t, omote_html_token_kind_t kin
     t->name.len = t->data.len = t->public_id.len = t->system_id.len = 0;
     t->attrs = NULL;
     t->num_attrs = 0;
-    t->self_closing = t->force_quirks = t->is_last_part = 0;
+    t->self_closing = t->force_quirks = t->is_last_part = t->attrs_skipped = 0;
+    t->text_before.base = NULL;
+    t->text_before.len = 0;
 }
 
 static void deliver(omote_html_tokenizer_t *tok, omote_html_token_t *t)
@@ -579,6 +599,7 @@ static void build_token(omote_html_tokenizer_t *tok, omote_html_token_t *t, cons
         t->attrs = tok->out_attrs;
         t->num_attrs = tok->num_attrs;
         t->self_closing = tok->self_closing;
+        t->attrs_skipped = tok->skip_attrs;
         break;
     case OMOTE_HTML_COMMENT:
         t->data = (omote_html_str_t){tok->sb + tok->data_off, tok->data_len};
@@ -605,7 +626,10 @@ static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_tok
     const char *raw;
     size_t n;
 
-    flush_text(tok, tok->mstart);
+    /* with merge_text the pending text goes with the token, if it is delivered whole (a carried
+     * construct has none: the text before it was delivered when its chunk ended) */
+    if (!tok->opts.merge_text)
+        flush_text(tok, tok->mstart);
     if (tok->in_carry && kind != OMOTE_HTML_CHARACTERS && tok->carry_len + p > tok->opts.max_carry_bytes) {
         /* too long to be whole, and copying the rest into the carry would overrun its bound */
         emit_part(tok, tok->carry, tok->carry_len, 0);
@@ -620,13 +644,24 @@ static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_tok
     } else {
         raw = (const char *)tok->s + tok->mstart;
         n = p - tok->mstart;
+        if (tok->merge_end_tags && kind == OMOTE_HTML_END_TAG && !tok->os_mode && n <= tok->opts.max_carry_bytes &&
+            !tok->sb_full) {
+            /* its bytes join the pending text: tstart stays where it is */
+            tok->in_construct = tok->sb_full = 0;
+            return;
+        }
     }
     if (tok->os_mode || (kind != OMOTE_HTML_CHARACTERS && (n > tok->opts.max_carry_bytes || tok->sb_full))) {
+        flush_text(tok, tok->mstart);
         emit_part(tok, raw, n, 1);
     } else if (!tok->stopped) {
         if (kind == OMOTE_HTML_DROPPED || kind == OMOTE_HTML_CHARACTERS)
             tok->kind = kind;
         token_init(&t, tok->kind, raw, n);
+        if (tok->mstart > tok->tstart) {
+            t.text_before.base = (const char *)tok->s + tok->tstart;
+            t.text_before.len = tok->mstart - tok->tstart;
+        }
         build_token(tok, &t, raw);
         deliver(tok, &t);
     }
@@ -720,7 +755,7 @@ static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
                 ;
             hit = q < len ? s + q : NULL;
         } else {
-            hit = memchr(s + p, '<', len - p);
+            hit = find_byte(s, p, len, '<');
         }
         if (hit == NULL)
             return len;
@@ -840,12 +875,9 @@ static size_t st_end_tag_name(omote_html_tokenizer_t *tok, size_t p, int c, int 
      * also bounds what this construct ever holds back */
     if (!IS_ALPHA(c) && tok->last_start_len != 0 && tok->name_len == tok->last_start_len &&
         memcmp(tok->sb + tok->name_off, tok->last_start, tok->name_len) == 0) {
-        if (IS_WS(c)) {
-            tok->state = S_BEFORE_ATTR_NAME;
-            return p + 1;
-        }
-        if (c == '/') {
-            tok->state = S_SELF_CLOSING;
+        if (IS_WS(c) || c == '/') {
+            tok->skip_attrs = tok->opts.wants_attributes != NULL; /* an end tag's attributes are never wanted */
+            tok->state = c == '/' ? S_SELF_CLOSING : S_BEFORE_ATTR_NAME;
             return p + 1;
         }
         if (c == '>') {
@@ -899,15 +931,38 @@ static size_t st_text_end_open(omote_html_tokenizer_t *tok, size_t p, int c)
 
 /* ---- tags ---- */
 
+/* The name is complete and something may follow it: does the consumer want the attributes? */
+static void ask_wants_attributes(omote_html_tokenizer_t *tok)
+{
+    if (tok->opts.wants_attributes == NULL)
+        return;
+    tok->skip_attrs = tok->kind != OMOTE_HTML_START_TAG || !tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len);
+}
+
+/* put_run for tag names, which are short: copied a byte at a time while sb has room, no call */
+static inline size_t put_name_run(omote_html_tokenizer_t *tok, size_t p)
+{
+    const unsigned stop = K_WS | K_UPPER | K_NUL | K_SLASH | K_GT;
+    size_t room = tok->sb_cap - tok->sb_len, end = tok->len - p < room ? tok->len : p + room, q = p;
+    char *dst = tok->sb + tok->sb_len;
+    if (tok->flen != &tok->name_len)
+        return put_run(tok, p, stop);
+    while (q < end && (kclass[tok->s[q]] & stop) == 0) {
+        dst[q - p] = (char)tok->s[q];
+        ++q;
+    }
+    tok->sb_len += q - p;
+    tok->name_len += q - p;
+    return q == end && end < tok->len ? put_run(tok, q, stop) : q;
+}
+
 static size_t st_tag_name(omote_html_tokenizer_t *tok, size_t p)
 {
-    for (; (p = put_run(tok, p, K_WS | K_UPPER | K_NUL | K_SLASH | K_GT)) < tok->len; ++p) {
+    for (; (p = put_name_run(tok, p)) < tok->len; ++p) {
         unsigned char c = tok->s[p];
-        if (IS_WS(c)) {
-            tok->state = S_BEFORE_ATTR_NAME;
-            return p + 1;
-        } else if (c == '/') {
-            tok->state = S_SELF_CLOSING;
+        if (IS_WS(c) || c == '/') {
+            ask_wants_attributes(tok);
+            tok->state = c == '/' ? S_SELF_CLOSING : S_BEFORE_ATTR_NAME;
             return p + 1;
         } else if (c == '>') {
             emit_tag(tok, p + 1);
@@ -1087,6 +1142,134 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
     }
 }
 
+/* Leaves skip_attrs at the chunk's end in `state`, to resume there with the next chunk. */
+static size_t skip_suspend(omote_html_tokenizer_t *tok, int state)
+{
+    tok->state = state;
+    return tok->len;
+}
+
+/*
+ * The attribute states with nothing recorded, for a tag whose attributes the consumer does not
+ * want: the same transitions, so the tag ends exactly where st_tag would end it, and
+ * `self_closing` comes out the same. What the full states do besides moving on does not matter
+ * here: a character reference in a value consumes only alphanumerics, '#' and ';' and then
+ * returns to the value, so '&' is an ordinary byte; CR is white space; NUL and uppercase change
+ * only names and values. Written as labels, one per state, so a whole tag runs without dispatch.
+ */
+static size_t skip_attrs(omote_html_tokenizer_t *tok, size_t p)
+{
+    const unsigned char *s = tok->s, *hit;
+    size_t len = tok->len;
+    unsigned char q = '"';
+
+    switch (tok->state) {
+    case S_BEFORE_ATTR_NAME:
+        goto before_name;
+    case S_ATTR_NAME:
+        goto name;
+    case S_AFTER_ATTR_NAME:
+        goto after_name;
+    case S_BEFORE_ATTR_VALUE:
+        goto before_value;
+    case S_ATTR_VALUE_DQ:
+        goto quoted;
+    case S_ATTR_VALUE_SQ:
+        q = '\'';
+        goto quoted;
+    case S_ATTR_VALUE_UQ:
+        goto unquoted;
+    case S_AFTER_ATTR_VALUE_Q:
+        goto after_quoted;
+    default: /* S_SELF_CLOSING */
+        goto self_closing;
+    }
+before_name:
+    while (p < len && IS_WS(s[p]))
+        ++p;
+    if (p == len)
+        return skip_suspend(tok, S_BEFORE_ATTR_NAME);
+    if (s[p] == '/' || s[p] == '>')
+        goto after_name; /* reconsumed there */
+    ++p;                 /* the name's first byte, which may be '=' */
+name:
+    while (p < len && (kclass[s[p]] & (K_WS | K_SLASH | K_GT | K_EQ)) == 0)
+        ++p;
+    if (p == len)
+        return skip_suspend(tok, S_ATTR_NAME);
+    if (s[p] == '=') {
+        ++p;
+        goto before_value;
+    }
+after_name:
+    while (p < len && IS_WS(s[p]))
+        ++p;
+    if (p == len)
+        return skip_suspend(tok, S_AFTER_ATTR_NAME);
+    switch (s[p++]) {
+    case '/':
+        goto self_closing;
+    case '=':
+        goto before_value;
+    case '>':
+        goto end;
+    default: /* another attribute's name starts with this byte */
+        goto name;
+    }
+before_value:
+    while (p < len && IS_WS(s[p]))
+        ++p;
+    if (p == len)
+        return skip_suspend(tok, S_BEFORE_ATTR_VALUE);
+    if (s[p] == '"' || s[p] == '\'') {
+        q = s[p++];
+        goto quoted;
+    }
+    if (s[p] == '>') {
+        ++p;
+        goto end;
+    }
+    /* reconsumed in the unquoted value, whose first byte it is */
+unquoted:
+    while (p < len && (kclass[s[p]] & (K_WS | K_GT)) == 0)
+        ++p;
+    if (p == len)
+        return skip_suspend(tok, S_ATTR_VALUE_UQ);
+    if (s[p++] == '>')
+        goto end;
+    goto before_name;
+quoted:
+    if ((hit = find_byte(s, p, len, q)) == NULL)
+        return skip_suspend(tok, q == '"' ? S_ATTR_VALUE_DQ : S_ATTR_VALUE_SQ);
+    p = (size_t)(hit - s) + 1;
+after_quoted:
+    if (p == len)
+        return skip_suspend(tok, S_AFTER_ATTR_VALUE_Q);
+    if (IS_WS(s[p])) {
+        ++p;
+        goto before_name;
+    }
+    if (s[p] == '/') {
+        ++p;
+        goto self_closing;
+    }
+    if (s[p] == '>') {
+        ++p;
+        goto end;
+    }
+    goto before_name; /* reconsumed: starts a name */
+self_closing:
+    if (p == len)
+        return skip_suspend(tok, S_SELF_CLOSING);
+    if (s[p] != '>')
+        goto before_name; /* reconsumed */
+    ++p;
+    tok->self_closing = 1;
+end:
+    emit_tag(tok, p);
+    return p;
+}
+
 /*
  * The tag states, run here without going back to step() between them. Input stream
  * preprocessing needs nothing here: CR is white space wherever a tag has white space, an LF after
@@ -1095,6 +1278,10 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
 static size_t st_tag(omote_html_tokenizer_t *tok, size_t p)
 {
     while (p < tok->len && !tok->stopped) {
+        if (tok->skip_attrs && tok->state > S_TAG_NAME && tok->state <= S_SELF_CLOSING) {
+            p = skip_attrs(tok, p);
+            continue;
+        }
         switch (tok->state) {
         case S_TAG_NAME:
             p = st_tag_name(tok, p);
@@ -1138,6 +1325,8 @@ static size_t fast_tag(omote_html_tokenizer_t *tok, size_t p)
     unsigned char c;
 
     p = st_tag_name(tok, p);
+    if (tok->skip_attrs)
+        return p < len ? skip_attrs(tok, p) : p;
     while (tok->state == S_BEFORE_ATTR_NAME) {
         while (p < len && IS_WS(s[p]))
             ++p;
@@ -1938,6 +2127,8 @@ omote_html_tokenizer_t *omote_html_tokenizer_create(const omote_html_options_t *
         tok->opts.max_carry_bytes = 64 * 1024;
     if (tok->opts.max_attrs == 0)
         tok->opts.max_attrs = 64;
+    if (tok->opts.decode_text)
+        tok->opts.merge_text = 0;
     tok->state = tok->content = S_DATA;
     /* never NULL: an empty name or comment is still "sb + 0", which must point at something */
     tok->sb = xrealloc(NULL, 256);
@@ -1988,6 +2179,11 @@ int omote_html_tokenizer_feed(omote_html_tokenizer_t *tok, const char *chunk, si
     if (tok->len != 0)
         tok->prev_cr = tok->s[tok->len - 1] == '\r';
     return tok->stopped ? -1 : 0;
+}
+
+void omote_html_tokenizer_set_merge_end_tags(omote_html_tokenizer_t *tok, int on)
+{
+    tok->merge_end_tags = on && !tok->opts.decode_text;
 }
 
 size_t omote_html_tokenizer_carried(const omote_html_tokenizer_t *tok)

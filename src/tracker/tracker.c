@@ -273,6 +273,17 @@ static int link_type(const omote_html_token_t *tag)
     return -1;
 }
 
+/* every name omote_tracker_judge_tag below asks about */
+int omote_tracker_reads_attributes(const char *name, size_t len)
+{
+    static const char *const names[] = {"script", "img",   "source", "input", "iframe", "frame",
+                                        "embed",  "object", "video", "audio", "link",   NULL};
+    for (const char *const *n = names; *n != NULL; ++n)
+        if (strlen(*n) == len && memcmp(*n, name, len) == 0)
+            return 1;
+    return 0;
+}
+
 omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,
                                                 omote_tracker_why_t *why)
 {

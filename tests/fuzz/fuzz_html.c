@@ -2,8 +2,9 @@
  * Fuzz target: the streaming tokenizer and rewriter together. The first four bytes steer the run (a
  * split point, a chunk size, a head snippet on or off); the rest is the document. A decider cuts
  * elements by a hash of their tag name and inline text by a hash of that text. Invariants: one
- * chunk, two chunks and small chunks give identical output and stats; without a snippet the output
- * is a subsequence of the input (the rewriter emits no byte it did not receive).
+ * chunk, two chunks and small chunks give identical output and stats, and so does the lean path
+ * (attributes skipped for some tag names, which a name-only decider cannot notice); without a
+ * snippet the output is a subsequence of the input (the rewriter emits no byte it did not receive).
  */
 #include "fuzz.h"
 #include <stdint.h>
@@ -57,10 +58,20 @@ static void write_out(void *ctx, const char *bytes, size_t len, int is_input)
     out->len += len;
 }
 
-/* Rewrites `doc` in chunks of `chunk` bytes (the first one `first` bytes long); returns the output. */
-static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chunk, int with_snippet, omote_html_rewriter_stats_t *stats)
+/* The lean path: attributes skipped for some names; decide_tag looks at names only, so nothing may change. */
+static int wants_attributes(void *ctx, const char *name, size_t len)
 {
-    static const omote_html_rewriter_callbacks_t cb = {.decide_tag = decide_tag, .decide_text = decide_text, .write = write_out};
+    return hash(name, len) % 3 != 0;
+}
+
+/* Rewrites `doc` in chunks of `chunk` bytes (the first one `first` bytes long); returns the output. */
+static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chunk, int with_snippet, omote_html_rewriter_stats_t *stats,
+                           int is_lean)
+{
+    static const omote_html_rewriter_callbacks_t full = {.decide_tag = decide_tag, .decide_text = decide_text, .write = write_out};
+    static const omote_html_rewriter_callbacks_t lean = {
+        .decide_tag = decide_tag, .decide_text = decide_text, .write = write_out, .wants_attributes = wants_attributes};
+    const omote_html_rewriter_callbacks_t *cb = is_lean ? &lean : &full;
     /* small bounds so that short inputs reach the oversized-tag and truncated-inspection paths */
     omote_html_rewriter_options_t opt = {.max_carry_bytes = 96, .max_inspect_bytes = 64};
     if (with_snippet) {
@@ -68,7 +79,7 @@ static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chu
         opt.head_snippet_len = sizeof(SNIPPET) - 1;
     }
     struct st_out_t out = {NULL, 0, 0};
-    omote_html_rewriter_t *rw = omote_html_rewriter_create(&opt, &cb, &out);
+    omote_html_rewriter_t *rw = omote_html_rewriter_create(&opt, cb, &out);
     size_t pos = 0, n = first < len ? first : len;
     for (;;) {
         /* copy each chunk, so that a pointer kept into an earlier chunk shows up under ASan */
@@ -117,11 +128,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int with_snippet = data[3] & 1;
 
     omote_html_rewriter_stats_t s_whole, s_split, s_small;
-    struct st_out_t whole = run(doc, len, len, len + 1, with_snippet, &s_whole);
-    struct st_out_t halves = run(doc, len, split, len + 1, with_snippet, &s_split);
-    struct st_out_t small = run(doc, len, chunk, chunk, with_snippet, &s_small);
+    omote_html_rewriter_stats_t s_lean;
+    struct st_out_t whole = run(doc, len, len, len + 1, with_snippet, &s_whole, 0);
+    struct st_out_t halves = run(doc, len, split, len + 1, with_snippet, &s_split, 0);
+    struct st_out_t small = run(doc, len, chunk, chunk, with_snippet, &s_small, 0);
+    struct st_out_t lean = run(doc, len, chunk, chunk, with_snippet, &s_lean, 1);
     same(&whole, &s_whole, &halves, &s_split);
     same(&whole, &s_whole, &small, &s_small);
+    same(&whole, &s_whole, &lean, &s_lean);
     if (!with_snippet) {
         must(s_whole.snippet_inserted == 0);
         must(whole.len <= len && whole.len + s_whole.bytes_removed == len);
@@ -132,5 +146,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(whole.bytes);
     free(halves.bytes);
     free(small.bytes);
+    free(lean.bytes);
     return 0;
 }

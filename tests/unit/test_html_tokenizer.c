@@ -24,7 +24,17 @@ struct collector {
     int count;
     size_t max_carried;
     omote_html_tokenizer_t *tok;
+    /* the lean view: end tags as their raw text, and attributes only of the tags lean_wants wants,
+     * so that a lean run (wants_attributes, merge_text, merge_end_tags) compares with a full one */
+    int lean_view;
+    int lean_bad; /* a lean run skipped attributes it should not have, or kept some it should have skipped */
 };
+
+/* the tags a lean run reads attributes of */
+static int lean_wants(void *ctx, const char *name, size_t len)
+{
+    return len != 0 && name[0] == 'a';
+}
 
 static void append(char **buf, size_t *len, const char *b, size_t n)
 {
@@ -58,9 +68,21 @@ static int on_token(void *ctx, const omote_html_token_t *t)
     json_t *attrs;
     size_t i;
 
+    if (t->text_before.len != 0) {
+        if (t->text_before.base + t->text_before.len != t->raw)
+            c->lean_bad = 1;
+        append(&c->raw, &c->raw_len, t->text_before.base, t->text_before.len);
+        append(&c->chars, &c->chars_len, t->text_before.base, t->text_before.len);
+    }
     append(&c->raw, &c->raw_len, t->raw, t->raw_len);
     if (c->tok != NULL && omote_html_tokenizer_carried(c->tok) > c->max_carried)
         c->max_carried = omote_html_tokenizer_carried(c->tok);
+    if (t->attrs_skipped && (t->num_attrs != 0 || (t->kind == OMOTE_HTML_START_TAG && lean_wants(NULL, t->name.base, t->name.len))))
+        c->lean_bad = 1;
+    if (c->lean_view && t->kind == OMOTE_HTML_END_TAG) {
+        append(&c->chars, &c->chars_len, t->raw, t->raw_len);
+        return 0;
+    }
     if (t->kind == OMOTE_HTML_CHARACTERS) {
         append(&c->chars, &c->chars_len, t->data.base, t->data.len);
         return c->stop_after != 0 && ++c->count >= c->stop_after;
@@ -72,7 +94,7 @@ static int on_token(void *ctx, const omote_html_token_t *t)
     case OMOTE_HTML_START_TAG:
     case OMOTE_HTML_END_TAG:
         attrs = json_object();
-        for (i = 0; i < t->num_attrs; ++i) {
+        for (i = 0; i < t->num_attrs && !(c->lean_view && !lean_wants(NULL, t->name.base, t->name.len)); ++i) {
             char *name;
             if (t->attrs[i].is_duplicate && c->for_html5lib)
                 continue;
@@ -123,6 +145,7 @@ struct run_opts {
     omote_html_state_t state;
     const char *last_start_tag;
     int for_html5lib;
+    int lean_view, lean_tok; /* see struct collector; lean_tok: run with the lean options */
 };
 
 /*
@@ -134,10 +157,19 @@ static json_t *tokenize(const char *in, size_t len, const size_t *cuts, size_t n
                         size_t *max_carried)
 {
     struct collector c = {json_array()};
-    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&o->options);
+    omote_html_options_t options = o->options;
+    omote_html_tokenizer_t *tok;
     size_t i, from = 0;
 
+    if (o->lean_tok) {
+        options.wants_attributes = lean_wants;
+        options.merge_text = 1;
+    }
+    tok = omote_html_tokenizer_create(&options);
+    if (o->lean_tok)
+        omote_html_tokenizer_set_merge_end_tags(tok, 1);
     c.for_html5lib = o->for_html5lib;
+    c.lean_view = o->lean_view;
     c.tok = tok;
     if (o->state != OMOTE_HTML_STATE_DATA || o->last_start_tag != NULL)
         omote_html_tokenizer_set_state(tok, o->state, o->last_start_tag);
@@ -150,7 +182,7 @@ static json_t *tokenize(const char *in, size_t len, const size_t *cuts, size_t n
         from = to;
     }
     flush_chars(&c);
-    *raw_ok = c.raw_len == len && (len == 0 || memcmp(c.raw, in, len) == 0);
+    *raw_ok = c.raw_len == len && (len == 0 || memcmp(c.raw, in, len) == 0) && !c.lean_bad;
     if (max_carried != NULL)
         *max_carried = c.max_carried;
     omote_html_tokenizer_free(tok);
@@ -397,6 +429,14 @@ static void test_own_cases(void)
         ok(streams, "%s: streams with decode_text=%d (%s)", oc->name, o.options.decode_text, streams ? "every split" : why);
         json_decref(got);
         json_decref(expected);
+        /* lean: the same tokens as a full run seen through the lean view, whole and at every split */
+        o.options.decode_text = 0;
+        o.lean_view = 1;
+        got = tokenize_whole(oc->input, oc->input_len, &o, &raw_ok);
+        o.lean_tok = 1;
+        streams = raw_ok && check_streaming(oc->input, oc->input_len, &o, got, why, sizeof(why));
+        ok(streams, "%s: lean tokenizing (%s)", oc->name, streams ? "every split" : why);
+        json_decref(got);
     }
 }
 
@@ -534,12 +574,17 @@ static void test_random_streaming(void)
             memcpy(in + len, f, fl);
             len += fl;
         }
+        if (rng() % 3 == 0) { /* lean, compared with a full run through the lean view */
+            o.options.decode_text = 0;
+            o.lean_view = 1;
+        }
         whole = tokenize_whole(in, len, &o, &raw_ok);
+        o.lean_tok = o.lean_view;
         if (!raw_ok || !check_streaming(in, len, &o, whole, why, sizeof(why))) {
             if (++failures <= 10) {
                 char *g = json_dumps(whole, JSON_ENSURE_ASCII);
-                printf("#   input of %zu bytes (state %d, decode %d, carry %zu): %s; whole: %s\n", len, (int)o.state,
-                       o.options.decode_text, o.options.max_carry_bytes, raw_ok ? why : "raw differs", g);
+                printf("#   input of %zu bytes (state %d, decode %d, carry %zu, lean %d): %s; whole: %s\n", len, (int)o.state,
+                       o.options.decode_text, o.options.max_carry_bytes, o.lean_tok, raw_ok ? why : "raw differs", g);
                 free(g);
             }
         }
@@ -718,6 +763,37 @@ static void run_html5lib_case(json_t *test, int num_splits, const char *file, st
                 ++r->listed;
             }
             json_decref(got);
+        }
+        if (passed) {
+            /* lean: as a full run without decode_text seen through the lean view, at random splits */
+            struct run_opts full = o, lean;
+            json_t *ref;
+            full.options.decode_text = 0;
+            full.lean_view = 1;
+            lean = full;
+            lean.lean_tok = 1;
+            ref = tokenize_whole(in, in_len, &full, &raw_ok);
+            for (k = 0; k <= num_splits && passed; ++k) {
+                size_t cuts[3], n = 0;
+                if (k > 0 && in_len > 1) {
+                    size_t a = 1 + rng() % (in_len - 1), b = 1 + rng() % (in_len - 1);
+                    cuts[n++] = a < b ? a : b;
+                    if (a != b)
+                        cuts[n++] = a < b ? b : a;
+                }
+                got = tokenize(in, in_len, cuts, n, &lean, &raw_ok, NULL);
+                passed = raw_ok && json_equal(got, ref);
+                if (!passed && r->listed < 20) {
+                    char *g = json_dumps(got, JSON_ENSURE_ASCII), *e = json_dumps(ref, JSON_ENSURE_ASCII);
+                    printf("#   %s: FAIL lean \"%s\" (%s%s)\n#     got      %s\n#     expected %s\n", file, desc,
+                           json_string_value(state_name), k ? ", split" : "", g, e);
+                    free(g);
+                    free(e);
+                    ++r->listed;
+                }
+                json_decref(got);
+            }
+            json_decref(ref);
         }
         if (passed)
             ++r->pass;
