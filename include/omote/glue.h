@@ -36,14 +36,18 @@ int omote_generation_rewrites_html(const omote_generation_t *gen);
 void omote_response_headers_register(h2o_pathconf_t *pathconf);
 
 /**
- * The purposes the visitor of `req` has granted. Consent records do not exist yet, so no
- * visitor has consented to anything: only the strictly necessary purposes.
+ * The purposes the visitor of `req` has granted: those of a valid consent token (its cookie
+ * checked without Redis, masked to the configured purposes) plus the strictly necessary ones; only
+ * the strictly necessary ones for anything else (no cookie, a token that is malformed, tampered,
+ * expired, signed with an unknown key or under another policy version, or no consent section).
+ * For a request omote proxied, the value read when it was handed on, so the cookie is decoded
+ * and counted once per request.
  */
 omote_purpose_set_t omote_visitor_purposes(h2o_req_t *req, const omote_generation_t *gen);
 
 /**
  * Answers a request under api.prefix (omote's own endpoints, never proxied): POST csp-report,
- * and a JSON 404 for anything else.
+ * GET/POST/DELETE consent (when the consent section is configured), and a JSON 404 for anything else.
  */
 void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker);
 

@@ -62,6 +62,12 @@ typedef enum en_omote_removed_by_t {
     OMOTE_REMOVED_BY_COUNT
 } omote_removed_by_t;
 
+/** Consent cookie outcomes counted per request: the token decode results by -result (0 valid .. 5 outdated_policy), then absent. */
+#define OMOTE_METRICS_CONSENT_TOKEN_RESULTS 7
+#define OMOTE_METRICS_CONSENT_TOKEN_ABSENT 6
+/** Consent decisions Redis acknowledged, by event (grant, change, refuse, withdraw). */
+#define OMOTE_METRICS_CONSENT_EVENTS 4
+
 /** CSP report directives counted by name; anything else is "other". */
 #define OMOTE_METRICS_CSP_DIRECTIVES 10
 
@@ -94,6 +100,9 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t unknown_cookies_seen[2]; /* undeclared cookies kept: [0] in Set-Cookie, [1] in Cookie */
     uint64_t csp_reports[OMOTE_METRICS_CSP_DIRECTIVES + 1]; /* by effective directive; last: other */
     uint64_t csp_reports_refused; /* malformed, too large, wrong type */
+    uint64_t consent_tokens[OMOTE_METRICS_CONSENT_TOKEN_RESULTS]; /* consent cookies read, by outcome */
+    uint64_t consent_decisions[OMOTE_METRICS_CONSENT_EVENTS];     /* recorded (EXEC acknowledged), by event */
+    uint64_t consent_store_failures; /* consent calls answered 503: Redis not connected, timed out or refused */
 } omote_metrics_shard_t;
 
 struct st_omote_rules_stats_t;

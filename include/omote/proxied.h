@@ -19,6 +19,7 @@ typedef struct st_omote_proxied_t {
     struct timeval dispatched_at; /* when the request was handed to the upstream client */
     struct timeval response_at;   /* when the origin's response head was parsed (zero: never) */
     int wants_identity;           /* a document omote will rewrite: ask the origin for identity coding only */
+    uint32_t granted;             /* the visitor's purposes, read once from the consent cookie (omote_visitor_purposes) */
 } omote_proxied_t;
 
 /** The record of a request omote proxied, or NULL for requests answered before proxying. */

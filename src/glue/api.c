@@ -5,10 +5,12 @@
  * adds, in both formats browsers use (application/csp-report from report-uri, and the Reporting
  * API's application/reports+json), and turns them into metrics and one log line each, so
  * operators see which third-party requests pages still attempt. Failure policy: a report omote
- * cannot read is refused with a JSON reason and counted; nothing about it is kept.
+ * cannot read is refused with a JSON reason and counted; nothing about it is kept. The consent
+ * endpoints live in consent_api.c.
  */
 #include <jansson.h>
 #include <string.h>
+#include "internal.h"
 #include "omote/glue.h"
 #include "omote/log.h"
 #include "omote/redact.h"
@@ -172,6 +174,10 @@ void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worke
     h2o_iovec_t rest = h2o_iovec_init(req->path_normalized.base + prefix_len, req->path_normalized.len - prefix_len);
     if (h2o_memis(rest.base, rest.len, H2O_STRLIT("csp-report"))) {
         handle_csp_report(req, gen, worker);
+        return;
+    }
+    if (h2o_memis(rest.base, rest.len, H2O_STRLIT("consent"))) {
+        omote_consent_api_handle(req, gen, worker);
         return;
     }
     omote_send_json_error(req, 404, "Not Found", "not found", "no such omote endpoint");

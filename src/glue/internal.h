@@ -4,7 +4,9 @@
 
 #include "h2o.h"
 #include "h2o/http1client.h"
+#include "omote/consent_token.h"
 #include "omote/inflate.h"
+#include "omote/policy.h"
 #include "omote/worker.h"
 
 typedef struct st_omote_origin_probe_t omote_origin_probe_t;
@@ -25,6 +27,32 @@ void omote_origin_probe_cancel(omote_origin_probe_t *probe);
 
 /** Sends `body` as a JSON response with `status`. */
 void omote_send_json(h2o_req_t *req, int status, const char *reason, h2o_iovec_t body);
+
+/* ---- visitor.c: the consent cookie ---- */
+
+/** omote_visitor_decision's result when the request carries no consent cookie. */
+#define OMOTE_VISITOR_TOKEN_ABSENT 1
+
+/**
+ * Writes the name a consent or identifier cookie `name` has on `req`'s scheme: "__Host-" + name on
+ * HTTPS, `name` on plain HTTP. Returns its length, or 0 when `outsz` is too small.
+ */
+size_t omote_visitor_cookie_name(h2o_req_t *req, const char *name, char *out, size_t outsz);
+
+/**
+ * Reads the consent cookie of `req` (consent must be configured) and counts the outcome. Returns
+ * OMOTE_CONSENT_TOKEN_VALID with `*decision` filled, an omote_consent_token_result_t saying why not,
+ * or OMOTE_VISITOR_TOKEN_ABSENT.
+ */
+int omote_visitor_decision(h2o_req_t *req, const omote_generation_t *gen, omote_consent_decision_t *decision);
+
+/** `purposes` of a token masked to the configured purposes, plus the strictly necessary ones. */
+omote_purpose_set_t omote_visitor_granted(const omote_generation_t *gen, uint32_t purposes);
+
+/* ---- consent_api.c ---- */
+
+/** Answers `rest` ("consent") under api.prefix: GET, POST, DELETE; 405 otherwise. */
+void omote_consent_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker);
 
 /* ---- decode_stage.c: HTML the origin gzip- or deflate-encoded, decoded for the rewriter ---- */
 

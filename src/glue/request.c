@@ -3,11 +3,15 @@
  * removes forwarding headers a client could spoof, and hands the request to h2o's reverse
  * proxy with the origin of the generation this thread serves.
  *
+ * The origin learns the visitor's consent as "Omote-Consent: analytics=1, marketing=0" (from the
+ * token, src/glue/visitor.c) and never sees omote's own cookies or client-sent Omote-* fields.
+ *
  * Failure policy: a head over a limit is refused (431) and a malformed one (empty name,
  * obs-fold) is refused (400) before any byte goes to the origin; both are counted by reason.
  */
 #include <string.h>
 #include <sys/time.h>
+#include "omote/consent_record.h"
 #include "omote/cookie.h"
 #include "omote/glue.h"
 #include "omote/log.h"
@@ -46,6 +50,13 @@ static int is_forwarding_header(const h2o_header_t *header)
     if (h2o_lcstris(name->base, name->len, H2O_STRLIT("forwarded")))
         return 1;
     return name->len >= sizeof("x-forwarded-") - 1 && h2o_lcstris(name->base, sizeof("x-forwarded-") - 1, H2O_STRLIT("x-forwarded-"));
+}
+
+/* omote tells the origin about consent and identity itself; what a client sends under those names is a forgery */
+static int is_omote_header(const h2o_header_t *header)
+{
+    const h2o_iovec_t *name = header->name;
+    return h2o_lcstris(name->base, name->len, H2O_STRLIT("omote-consent")) || h2o_lcstris(name->base, name->len, H2O_STRLIT("omote-id"));
 }
 
 /* an obs-fold line (RFC 7230 §3.2.4) reaches us from picohttpparser as a field with no name */
@@ -167,7 +178,7 @@ static void clean_headers(h2o_req_t *req)
     size_t cookie_len = 0;
     for (size_t i = 0; i != req->headers.size; ++i) {
         h2o_header_t *h = req->headers.entries + i;
-        if (is_forwarding_header(h))
+        if (is_forwarding_header(h) || is_omote_header(h))
             continue;
         if (cookie != NULL && h->name == &H2O_TOKEN_COOKIE->buf) {
             if (cookie_len != 0) {
@@ -191,7 +202,8 @@ static void on_proxied_dispose(void *_proxied)
     omote_origin_link_release(proxied->worker, proxied->link);
 }
 
-static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_link_t *link, int wants_identity)
+static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_link_t *link, int wants_identity,
+                          omote_purpose_set_t granted)
 {
     const omote_config_t *conf = link->gen->config;
     h2o_url_t *origin = &link->gen->origin;
@@ -202,6 +214,7 @@ static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_l
     proxied->worker = worker;
     proxied->link = link;
     proxied->wants_identity = wants_identity;
+    proxied->granted = granted;
     gettimeofday(&proxied->dispatched_at, NULL); /* not the loop's cached clock: upstream time must exclude queueing */
     omote_origin_link_retain(worker, link);
     req->overrides = &proxied->super;
@@ -373,9 +386,27 @@ struct st_cookie_filter_t {
     omote_purpose_set_t granted;
 };
 
+/* omote's own cookies (consent token, identifier), by either spelling: they are omote's, not the shop's */
+static int is_omote_cookie(const omote_config_t *conf, omote_cookie_str_t name)
+{
+    const char *names[] = {conf->consent.cookie_name, conf->consent.identifier_cookie_name};
+    if (!conf->consent.enabled)
+        return 0;
+    if (name.len > 7 && memcmp(name.base, "__Host-", 7) == 0) {
+        name.base += 7;
+        name.len -= 7;
+    }
+    for (size_t i = 0; i != sizeof(names) / sizeof(names[0]); ++i)
+        if (strlen(names[i]) == name.len && memcmp(names[i], name.base, name.len) == 0)
+            return 1;
+    return 0;
+}
+
 static int keep_request_cookie(void *_ctx, const omote_cookie_t *pair)
 {
     struct st_cookie_filter_t *ctx = _ctx;
+    if (is_omote_cookie(ctx->gen->config, pair->name))
+        return 0;
     switch (omote_policy_judge_cookie(ctx->gen->policy, ctx->granted, pair->name.base, pair->name.len, NULL)) {
     case OMOTE_COOKIE_KEEP:
         return 1;
@@ -414,6 +445,17 @@ static void filter_request_cookies(h2o_req_t *req, const omote_generation_t *gen
         *value = h2o_iovec_init(out, len);
 }
 
+/* every purpose that is not strictly necessary, granted or not: "analytics=1, marketing=0" */
+static void add_consent_header(h2o_req_t *req, const omote_config_t *conf, omote_purpose_set_t granted)
+{
+    char value[4096];
+    size_t len;
+    if (!conf->consent.enabled || (len = omote_consent_format_header(conf, granted, value, sizeof(value))) == 0 || len == SIZE_MAX)
+        return;
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, len);
+    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("omote-consent"), 0, NULL, v.base, v.len);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     omote_worker_t *worker = omote_worker_of(req->conn->ctx);
@@ -434,7 +476,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     filter_request_cookies(req, link->gen, worker, granted);
     strip_tracking_params(req, link->gen->config, worker);
-    hand_to_proxy(req, worker, link, asks_for_identity_html(req, link->gen));
+    add_consent_header(req, link->gen->config, granted);
+    hand_to_proxy(req, worker, link, asks_for_identity_html(req, link->gen), granted);
     return 0;
 }
 

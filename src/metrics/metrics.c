@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "omote/consent_token.h"
 #include "omote/metrics.h"
 #include "omote/rules.h"
 
@@ -176,6 +177,18 @@ static void render_removals(struct out_t *out, omote_metrics_shard_t *const *sha
              (unsigned long long)SUM(csp_reports[i]));
     render_counter(out, "omote_csp_reports_refused_total", "CSP report requests refused (malformed, too large, wrong type).",
                    "counter", SUM(csp_reports_refused));
+    emit(out, "# HELP omote_consent_tokens_total Consent cookies read on requests, by outcome (only valid counts as a decision).\n"
+              "# TYPE omote_consent_tokens_total counter\n");
+    for (size_t i = 0; i != OMOTE_METRICS_CONSENT_TOKEN_RESULTS; ++i)
+        emit(out, "omote_consent_tokens_total{result=\"%s\"} %llu\n",
+             i == OMOTE_METRICS_CONSENT_TOKEN_ABSENT ? "absent" : omote_consent_token_result_name(-(int)i), (unsigned long long)SUM(consent_tokens[i]));
+    static const char *const events[OMOTE_METRICS_CONSENT_EVENTS] = {"grant", "change", "refuse", "withdraw"};
+    emit(out, "# HELP omote_consent_decisions_total Consent decisions recorded in Redis, by event.\n"
+              "# TYPE omote_consent_decisions_total counter\n");
+    for (size_t i = 0; i != OMOTE_METRICS_CONSENT_EVENTS; ++i)
+        emit(out, "omote_consent_decisions_total{event=\"%s\"} %llu\n", events[i], (unsigned long long)SUM(consent_decisions[i]));
+    render_counter(out, "omote_consent_store_failures_total", "Consent calls answered 503 because Redis was down, slow or refused.",
+                   "counter", SUM(consent_store_failures));
 }
 
 static void render_rules(struct out_t *out, const omote_metrics_process_t *process)

@@ -1,0 +1,527 @@
+/*
+ * The consent endpoints under api.prefix: GET consent (the visitor's state, read from the token),
+ * POST consent (a decision, JSON or an HTML form), DELETE consent (withdraw everything). Bodies
+ * are judged here; the Redis commands come from src/consent/record.c and go out pipelined as one
+ * MULTI/EXEC on this thread's connection.
+ *
+ * Failure policy: nothing is stored on any error, and a decision is answered 2xx with its
+ * cookie only after EXEC's reply says Redis applied it. Redis not connected, slower than
+ * redis.command_timeout_ms or refusing the transaction gives 503 with Retry-After and no cookie,
+ * counted in omote_consent_store_failures_total. State changes come only from the same origin
+ * (Origin, else Sec-Fetch-Site); anything else gets 403.
+ *
+ * Record ids: a decision keeps the record id of the visitor's valid token, else gets 16 fresh
+ * random bytes. A refusal or withdrawal is recorded under that id too (the hash then says what
+ * was refused), but its token carries no record id: the refusal is remembered by the token alone,
+ * and its record is found later only through the audit stream's `record` field.
+ */
+#include "internal.h"
+#include "omote/consent_record.h"
+#include "omote/glue.h"
+#include "omote/log.h"
+#include "omote/redis.h"
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#define MODULE "omote/consent"
+#define RETRY_AFTER_SEC "5"
+#define MAX_RETURN_PATH 2048
+
+/* a decision waiting for EXEC's reply; lives in the request's pool */
+struct st_consent_wait_t {
+    h2o_req_t *req;
+    omote_generation_t *gen; /* retained while waiting: a reload must not free the configuration */
+    omote_redis_command_t *exec;
+    omote_consent_event_t event;
+    omote_consent_decision_t decision;
+    char token[OMOTE_CONSENT_TOKEN_MAX_LEN + 1];
+    const char *return_to; /* a form post: the same-origin path answered with 303; NULL for JSON */
+};
+
+/* a parsed request body */
+struct st_consent_choice_t {
+    uint32_t granted;
+    omote_consent_source_t source;
+    const char *return_to;
+};
+
+/* ---- answers ---- */
+
+static void send_doc(h2o_req_t *req, int status, const char *reason, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    h2o_iovec_t body = h2o_strdup(&req->pool, text, strlen(text));
+    free(text);
+    omote_send_json(req, status, reason, body);
+}
+
+static json_t *texts(const char *en, const char *ja)
+{
+    return json_pack("{s:o,s:o}", "en", en != NULL ? json_string(en) : json_null(), "ja",
+                     ja != NULL ? json_string(ja) : json_null());
+}
+
+static int received_gpc(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-gpc"), -1);
+    return i != -1 && h2o_memis(req->headers.entries[i].value.base, req->headers.entries[i].value.len, H2O_STRLIT("1"));
+}
+
+/* the visitor's state: `decision` is NULL when there is no valid decision */
+static json_t *state_doc(h2o_req_t *req, const omote_generation_t *gen, const omote_consent_decision_t *decision)
+{
+    const omote_config_t *conf = gen->config;
+    uint32_t granted = decision != NULL ? omote_visitor_granted(gen, decision->purposes) : omote_policy_necessary(gen->policy);
+    json_t *purposes = json_array();
+    for (size_t i = 0; i != conf->num_purposes; ++i) {
+        const omote_purpose_config_t *p = conf->purposes + i;
+        json_array_append_new(purposes,
+                              json_pack("{s:s,s:b,s:b,s:b,s:o,s:o}", "id", p->id, "strictly_necessary", p->strictly_necessary,
+                                        "needs_identifier", p->needs_identifier, "granted", (granted >> i) & 1, "name",
+                                        texts(p->name_en, p->name_ja), "description", texts(p->description_en, p->description_ja)));
+    }
+    json_t *doc =
+        json_pack("{s:s,s:b,s:o,s:o,s:b,s:b,s:o}", "policy_version", conf->consent.policy_version, "decided", decision != NULL,
+                  "decided_at", decision != NULL ? json_integer(decision->time_sec) : json_null(), "expires_at",
+                  decision != NULL ? json_integer(decision->time_sec + (json_int_t)conf->consent.lifetime_sec) : json_null(),
+                  "recorded", decision != NULL && decision->has_record_id, "gpc", received_gpc(req), "purposes", purposes);
+    return doc;
+}
+
+static void add_cookie(h2o_req_t *req, const char *name, const char *value, uint64_t max_age_sec)
+{
+    char full[OMOTE_CONSENT_COOKIE_NAME_MAX_LEN + 8], line[512];
+    omote_visitor_cookie_name(req, name, full, sizeof(full));
+    int len = snprintf(line, sizeof(line), "%s=%s; Max-Age=%llu; Path=/%s; HttpOnly; SameSite=Lax", full, value,
+                       (unsigned long long)max_age_sec, req->scheme == &H2O_URL_SCHEME_HTTPS ? "; Secure" : "");
+    h2o_iovec_t v = h2o_strdup(&req->pool, line, (size_t)len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);
+}
+
+static void send_unavailable(h2o_req_t *req, omote_worker_t *worker, const char *detail)
+{
+    omote_metrics_add(&worker->metrics.consent_store_failures, 1);
+    omote_log(OMOTE_LOG_WARN, MODULE, "event=consent_not_stored reason=\"%s\"", detail);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT(RETRY_AFTER_SEC));
+    omote_send_json_error(req, 503, "Service Unavailable", "consent store unavailable", detail);
+}
+
+/* ---- same-origin check ---- */
+
+/* NULL when the request comes from the same origin, else why not */
+static const char *cross_origin_reason(h2o_req_t *req)
+{
+    ssize_t o = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
+    ssize_t f = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-fetch-site"), -1);
+    if (f != -1) {
+        h2o_iovec_t v = req->headers.entries[f].value;
+        if (!h2o_lcstris(v.base, v.len, H2O_STRLIT("same-origin")))
+            return "Sec-Fetch-Site is not same-origin";
+    }
+    if (o != -1) {
+        h2o_iovec_t v = req->headers.entries[o].value;
+        const h2o_iovec_t *scheme = &req->scheme->name;
+        size_t slen = scheme->len + 3 + req->authority.len;
+        if (v.len != slen || !h2o_lcstris(v.base, scheme->len, scheme->base, scheme->len) ||
+            memcmp(v.base + scheme->len, "://", 3) != 0 ||
+            !h2o_lcstris(v.base + scheme->len + 3, req->authority.len, req->authority.base, req->authority.len))
+            return "the Origin header names another site";
+        return NULL;
+    }
+    return f != -1 ? NULL : "neither Origin nor Sec-Fetch-Site shows a same-origin request";
+}
+
+/* ---- bodies ---- */
+
+static int purpose_index(const omote_config_t *conf, const char *id, size_t len)
+{
+    for (size_t i = 0; i != conf->num_purposes; ++i)
+        if (strlen(conf->purposes[i].id) == len && memcmp(conf->purposes[i].id, id, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+static uint32_t all_purposes(const omote_config_t *conf)
+{
+    return conf->num_purposes >= 32 ? UINT32_MAX : ((uint32_t)1 << conf->num_purposes) - 1;
+}
+
+/* sets or clears purpose `i`; a strictly necessary purpose cannot be refused */
+static const char *set_purpose(const omote_config_t *conf, struct st_consent_choice_t *choice, int i, int grant, char *detail,
+                               size_t detailsz)
+{
+    if (!grant && conf->purposes[i].strictly_necessary) {
+        snprintf(detail, detailsz, "purpose \"%s\" is strictly necessary and cannot be refused", conf->purposes[i].id);
+        return detail;
+    }
+    if (grant)
+        choice->granted |= (uint32_t)1 << i;
+    return NULL;
+}
+
+/* Reads a JSON body; returns NULL, or the problem (in `detail` or a literal). */
+static const char *parse_json(h2o_req_t *req, const omote_generation_t *gen, struct st_consent_choice_t *choice, char *detail,
+                              size_t detailsz)
+{
+    const omote_config_t *conf = gen->config;
+    json_error_t jerr;
+    json_t *doc = json_loadb(req->entity.base != NULL ? req->entity.base : "", req->entity.len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *problem = NULL, *key;
+    json_t *value;
+
+    if (doc == NULL) {
+        snprintf(detail, detailsz, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+        return detail;
+    }
+    if (!json_is_object(doc)) {
+        problem = "expected a JSON object: {\"purposes\": {\"<id>\": true|false, ...}} or {\"all\": true|false}";
+        goto Exit;
+    }
+    json_object_foreach(doc, key, value)
+    {
+        if (strcmp(key, "purposes") != 0 && strcmp(key, "all") != 0 && strcmp(key, "source") != 0) {
+            snprintf(detail, detailsz, "unknown member \"%.64s\" (expected purposes, all, source)", key);
+            problem = detail;
+            goto Exit;
+        }
+    }
+    json_t *all = json_object_get(doc, "all"), *purposes = json_object_get(doc, "purposes"),
+           *source = json_object_get(doc, "source");
+    if ((all == NULL) == (purposes == NULL)) {
+        problem = "give exactly one of \"purposes\" and \"all\"";
+        goto Exit;
+    }
+    if (source != NULL) {
+        if (json_is_string(source) && strcmp(json_string_value(source), "banner") == 0)
+            choice->source = OMOTE_CONSENT_SOURCE_BANNER;
+        else if (!json_is_string(source) || strcmp(json_string_value(source), "api") != 0) {
+            problem = "\"source\" must be \"api\" or \"banner\"";
+            goto Exit;
+        }
+    }
+    if (all != NULL) {
+        if (!json_is_boolean(all)) {
+            problem = "\"all\" must be true or false";
+            goto Exit;
+        }
+        choice->granted = json_is_true(all) ? all_purposes(conf) : 0;
+        goto Exit;
+    }
+    if (!json_is_object(purposes)) {
+        problem = "\"purposes\" must be an object of purpose ids to true or false";
+        goto Exit;
+    }
+    json_object_foreach(purposes, key, value)
+    {
+        int i = purpose_index(conf, key, strlen(key));
+        if (i < 0) {
+            snprintf(detail, detailsz, "unknown purpose \"%.64s\"", key);
+            problem = detail;
+            goto Exit;
+        }
+        if (!json_is_boolean(value)) {
+            snprintf(detail, detailsz, "purposes.%s must be true or false", conf->purposes[i].id);
+            problem = detail;
+            goto Exit;
+        }
+        if ((problem = set_purpose(conf, choice, i, json_is_true(value), detail, detailsz)) != NULL)
+            goto Exit;
+    }
+Exit:
+    json_decref(doc);
+    return problem;
+}
+
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+}
+
+/* percent-decodes one form field (with '+' as space) into the pool; NULL when malformed or holding a NUL */
+static char *form_decode(h2o_mem_pool_t *pool, const char *s, size_t len)
+{
+    char *out = h2o_mem_alloc_pool(pool, len + 1), *o = out;
+    for (size_t i = 0; i != len; ++i) {
+        if (s[i] == '+') {
+            *o++ = ' ';
+        } else if (s[i] == '%') {
+            int hi, lo;
+            if (i + 2 >= len || (hi = hex_value(s[i + 1])) < 0 || (lo = hex_value(s[i + 2])) < 0 || (hi == 0 && lo == 0))
+                return NULL;
+            *o++ = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* -1 when `v` is no boolean a form sends ("on" from a checkbox, "1"/"0", "true"/"false", "off") */
+static int form_bool(const char *v)
+{
+    if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+        return 1;
+    if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+        return 0;
+    return -1;
+}
+
+/* a path on this site: "/..." but not "//host" or "/\host", no control bytes */
+static int is_local_path(const char *p)
+{
+    size_t len = strlen(p);
+    if (len == 0 || len > MAX_RETURN_PATH || p[0] != '/' || p[1] == '/' || p[1] == '\\')
+        return 0;
+    for (size_t i = 0; i != len; ++i)
+        if ((unsigned char)p[i] < 0x21 || p[i] == 0x7f || p[i] == '\\')
+            return 0;
+    return 1;
+}
+
+/* Reads a form body: purpose fields (a checked box sends "on"), "all", "return"; as parse_json. */
+static const char *parse_form(h2o_req_t *req, const omote_generation_t *gen, struct st_consent_choice_t *choice, char *detail,
+                              size_t detailsz)
+{
+    const omote_config_t *conf = gen->config;
+    const char *p = req->entity.base, *end = p + req->entity.len;
+    int all = -1;
+
+    choice->source = OMOTE_CONSENT_SOURCE_FORM;
+    choice->return_to = "/";
+    while (p != NULL && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *field_end = amp != NULL ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(field_end - p));
+        if (field_end == p) {
+            p = amp != NULL ? amp + 1 : NULL;
+            continue;
+        }
+        char *name = form_decode(&req->pool, p, (size_t)((eq != NULL ? eq : field_end) - p));
+        char *value = eq != NULL ? form_decode(&req->pool, eq + 1, (size_t)(field_end - eq - 1)) : "";
+        p = amp != NULL ? amp + 1 : NULL;
+        if (name == NULL || value == NULL)
+            return "malformed form field (bad percent-encoding)";
+        int b = form_bool(value), i;
+        if (strcmp(name, "return") == 0) {
+            if (!is_local_path(value))
+                return "\"return\" must be a path on this site (starting with a single /)";
+            choice->return_to = value;
+        } else if (strcmp(name, "all") == 0) {
+            if (b < 0)
+                return "\"all\" must be 1 or 0 (true, false, on, off)";
+            all = b;
+        } else if ((i = purpose_index(conf, name, strlen(name))) >= 0) {
+            const char *problem;
+            if (b < 0) {
+                snprintf(detail, detailsz, "field %s must be on, 1 or true (granted), or off, 0 or false", conf->purposes[i].id);
+                return detail;
+            }
+            if ((problem = set_purpose(conf, choice, i, b, detail, detailsz)) != NULL)
+                return problem;
+        } else {
+            snprintf(detail, detailsz, "unknown purpose \"%.64s\"", name);
+            return detail;
+        }
+    }
+    if (all >= 0) /* an "accept all" or "reject all" button decides whatever boxes were ticked */
+        choice->granted = all ? all_purposes(conf) : 0;
+    return NULL;
+}
+
+static int media_type_is(h2o_req_t *req, const char *type)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i == -1)
+        return 0;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    size_t end = 0;
+    while (end != v.len && v.base[end] != ';' && v.base[end] != ' ')
+        ++end;
+    return h2o_lcstris(v.base, end, type, strlen(type));
+}
+
+/* ---- recording ---- */
+
+static void on_wait_dispose(void *_wait)
+{
+    struct st_consent_wait_t *wait = _wait;
+    if (wait->exec != NULL)
+        omote_redis_cancel(wait->exec);
+    omote_generation_release(wait->gen);
+}
+
+/* EXEC answers an array with one reply per queued command (HSET, EXPIRE, XADD), none an error */
+static int exec_applied(const redisReply *reply)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != OMOTE_CONSENT_BATCH_COMMANDS - 2)
+        return 0;
+    for (size_t i = 0; i != reply->elements; ++i)
+        if (reply->element[i]->type == REDIS_REPLY_ERROR)
+            return 0;
+    return 1;
+}
+
+static void on_exec(void *data, const redisReply *reply, const char *errstr)
+{
+    struct st_consent_wait_t *wait = data;
+    h2o_req_t *req = wait->req;
+    omote_worker_t *worker = omote_worker_of(req->conn->ctx);
+    const omote_config_t *conf = wait->gen->config;
+
+    wait->exec = NULL;
+    if (!exec_applied(reply)) {
+        send_unavailable(req, worker, errstr != NULL ? errstr : "Redis did not apply the transaction");
+        return;
+    }
+    omote_metrics_add(&worker->metrics.consent_decisions[wait->event], 1);
+    omote_log(OMOTE_LOG_INFO, MODULE, "event=consent_recorded decision=%s", omote_consent_event_name(wait->event));
+    add_cookie(req, conf->consent.cookie_name, wait->token, conf->consent.lifetime_sec);
+    if (wait->event == OMOTE_CONSENT_EVENT_WITHDRAW)
+        add_cookie(req, conf->consent.identifier_cookie_name, "", 0); /* withdrawal expires the identifier */
+    if (wait->return_to != NULL) {
+        req->res.status = 303;
+        req->res.reason = "See Other";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, wait->return_to, strlen(wait->return_to));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+        h2o_send_inline(req, NULL, 0);
+        return;
+    }
+    send_doc(req, 200, "OK", state_doc(req, wait->gen, &wait->decision));
+}
+
+/* queues the batch on this thread's connection; returns the EXEC's handle, or NULL (nothing left half-open) */
+static omote_redis_command_t *send_batch(omote_redis_t *redis, const omote_consent_batch_t *batch, struct st_consent_wait_t *wait)
+{
+    static const char *discard[] = {"DISCARD"};
+    static const size_t discard_len[] = {7};
+    for (size_t i = 0; i != batch->num_commands; ++i) {
+        const omote_consent_command_t *c = batch->commands + i;
+        int is_exec = i + 1 == batch->num_commands;
+        omote_redis_command_t *cmd = omote_redis_command(redis, is_exec ? on_exec : NULL, is_exec ? wait : NULL, c->argc,
+                                                         (const char **)c->argv, c->argvlen);
+        if (cmd == NULL) {
+            if (i != 0) /* MULTI went out: close the transaction so no later command lands in it */
+                omote_redis_command(redis, NULL, NULL, 1, discard, discard_len);
+            return NULL;
+        }
+        if (is_exec)
+            return cmd;
+    }
+    return NULL;
+}
+
+/* Records `granted` as `event` and answers once Redis acknowledged it. */
+static void record(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker, uint32_t granted,
+                   omote_consent_event_t event, omote_consent_source_t source, const char *return_to)
+{
+    const omote_config_t *conf = gen->config;
+    omote_consent_decision_t previous;
+    int had_valid = omote_visitor_decision(req, gen, &previous) == OMOTE_CONSENT_TOKEN_VALID;
+    granted = omote_visitor_granted(gen, granted);
+    int is_refusal = granted == omote_policy_necessary(gen->policy);
+
+    if (event != OMOTE_CONSENT_EVENT_WITHDRAW)
+        event = is_refusal ? OMOTE_CONSENT_EVENT_REFUSE : had_valid ? OMOTE_CONSENT_EVENT_CHANGE : OMOTE_CONSENT_EVENT_GRANT;
+    omote_consent_record_t rec = {
+        .granted = granted, .time_sec = (int64_t)(h2o_now(req->conn->ctx->loop) / 1000), .event = event, .source = source};
+    char hash[OMOTE_CONSENT_TEXTS_HASH_HEX];
+    if (had_valid && previous.has_record_id) {
+        memcpy(rec.record_id, previous.record_id, sizeof(rec.record_id));
+    } else if (RAND_bytes(rec.record_id, sizeof(rec.record_id)) != 1) {
+        omote_send_json_error(req, 500, "Internal Server Error", "internal error", "no random bytes for a record id");
+        return;
+    }
+    if (omote_consent_texts_hash(conf, hash) != 0) {
+        omote_send_json_error(req, 500, "Internal Server Error", "internal error", "cannot hash the consent texts");
+        return;
+    }
+    rec.texts_sha256 = hash;
+
+    struct st_consent_wait_t *wait = h2o_mem_alloc_shared(&req->pool, sizeof(*wait), on_wait_dispose);
+    *wait = (struct st_consent_wait_t){req, (omote_generation_t *)gen, NULL, event};
+    omote_generation_retain(wait->gen);
+    wait->return_to = return_to;
+    wait->decision = (omote_consent_decision_t){.purposes = granted, .time_sec = rec.time_sec, .has_record_id = !is_refusal};
+    snprintf(wait->decision.policy_version, sizeof(wait->decision.policy_version), "%s", conf->consent.policy_version);
+    memcpy(wait->decision.record_id, rec.record_id, sizeof(rec.record_id));
+    /* the token is made before anything is stored, so a decision Redis holds can always be answered */
+    omote_consent_batch_t batch;
+    if (omote_consent_token_encode(omote_consent_keys_newest(conf->consent.keys), &wait->decision, wait->token,
+                                   sizeof(wait->token)) < 0 ||
+        omote_consent_batch_build(&batch, &rec, conf) != 0) {
+        omote_send_json_error(req, 500, "Internal Server Error", "internal error", "cannot encode the decision");
+        return;
+    }
+    if ((wait->exec = send_batch(worker->redis, &batch, wait)) == NULL)
+        send_unavailable(req, worker, "Redis is not connected");
+}
+
+/* ---- dispatch ---- */
+
+static void handle_get(h2o_req_t *req, const omote_generation_t *gen)
+{
+    omote_consent_decision_t decision;
+    int valid = omote_visitor_decision(req, gen, &decision) == OMOTE_CONSENT_TOKEN_VALID;
+    send_doc(req, 200, "OK", state_doc(req, gen, valid ? &decision : NULL));
+}
+
+static void handle_post(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
+{
+    struct st_consent_choice_t choice = {0, OMOTE_CONSENT_SOURCE_API, NULL};
+    char detail[256];
+    const char *problem;
+
+    if (req->entity.len > gen->config->limits.api_body_bytes) {
+        omote_send_json_error(req, 413, "Payload Too Large", "body too large", "the body is larger than limits.api_body_bytes");
+        return;
+    }
+    if (media_type_is(req, "application/json")) {
+        problem = parse_json(req, gen, &choice, detail, sizeof(detail));
+    } else if (media_type_is(req, "application/x-www-form-urlencoded")) {
+        problem = parse_form(req, gen, &choice, detail, sizeof(detail));
+    } else {
+        omote_send_json_error(req, 415, "Unsupported Media Type", "unsupported media type",
+                              "expected application/json or application/x-www-form-urlencoded");
+        return;
+    }
+    if (problem != NULL) {
+        omote_send_json_error(req, 400, "Bad Request", "bad consent", problem);
+        return;
+    }
+    record(req, gen, worker, choice.granted, OMOTE_CONSENT_EVENT_GRANT, choice.source, choice.return_to);
+}
+
+void omote_consent_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
+{
+    int is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+                 h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    int is_post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
+    int is_delete = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE"));
+    const char *why;
+
+    if (!gen->config->consent.enabled) {
+        omote_send_json_error(req, 404, "Not Found", "not found", "consent is not configured");
+        return;
+    }
+    if (is_get) {
+        handle_get(req, gen);
+        return;
+    }
+    if (!is_post && !is_delete) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD, POST, DELETE"));
+        omote_send_json_error(req, 405, "Method Not Allowed", "method not allowed", "consent takes GET, POST or DELETE");
+        return;
+    }
+    if ((why = cross_origin_reason(req)) != NULL) {
+        omote_send_json_error(req, 403, "Forbidden", "cross-origin request refused", why);
+        return;
+    }
+    if (is_post)
+        handle_post(req, gen, worker);
+    else
+        record(req, gen, worker, 0, OMOTE_CONSENT_EVENT_WITHDRAW, OMOTE_CONSENT_SOURCE_API, NULL);
+}
