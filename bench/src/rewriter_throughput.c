@@ -8,7 +8,9 @@
  * (loader signatures, checked on every inline script), the visitor's purposes being the strictly
  * necessary ones, `why` filled on every decision and `<a ping>` judged by omote_tracker_judge_ping.
  *
- * Usage: omote_bench_rewriter [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest]
+ * Usage: omote_bench_rewriter [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache]
+ *   --cache: rule decisions go through a decision cache kept across runs, as an omote worker keeps
+ *            one across requests (the pages are "served again"); without it every decision is cold.
  *
  * --digest prints FNV-1a 64 hashes over the tracker stage's outputs and over its decisions (what
  * decided each removal: source, type, URL, list line, vendor, signature line), so that a change to
@@ -227,12 +229,14 @@ static void add_stats(struct totals *t, const omote_html_rewriter_stats_t *s)
 
 /* Feeds one page in chunks of `chunk` bytes through the stage `mode`. */
 static const omote_policy_t *policy; /* NULL with --signatures none */
+static omote_tracker_cache_t *decision_cache; /* --cache: decisions remembered across runs, as a worker does */
 
 static void run_page(int mode, const omote_rules_t *rules, const struct page *pg, size_t chunk, struct run_ctx *rc,
                      struct totals *totals)
 {
     static const char *const ping[] = {"ping"};
-    rc->page = (omote_tracker_page_t){rules, pg->url, pg->host, NULL, 0, policy, policy != NULL ? omote_policy_necessary(policy) : 0};
+    rc->page = (omote_tracker_page_t){rules, pg->url, pg->host, NULL, 0, policy, policy != NULL ? omote_policy_necessary(policy) : 0,
+                                      decision_cache, 1};
     if (mode == MODE_TOKENIZER) {
         omote_html_tokenizer_t *tok = omote_html_tokenizer_create(NULL);
         for (size_t off = 0; off < pg->len || off == 0; off += chunk) {
@@ -428,6 +432,8 @@ int main(int argc, char **argv)
             rules_path = argv[++i];
         } else if (strcmp(argv[i], "--signatures") == 0 && i + 1 < argc) {
             signatures_path = argv[++i];
+        } else if (strcmp(argv[i], "--cache") == 0) {
+            decision_cache = omote_tracker_cache_create(0);
         } else if (strcmp(argv[i], "--digest") == 0) {
             digest = 1;
         } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
@@ -435,7 +441,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--tsv") == 0) {
             tsv = 1;
         } else {
-            fprintf(stderr, "usage: %s [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest]\n",
+            fprintf(stderr, "usage: %s [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache]\n",
                     argv[0]);
             return 2;
         }

@@ -7,11 +7,26 @@
 #define OMOTE_TRACKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "omote/html_rewriter.h"
 #include "omote/policy.h"
 #include "omote/rules.h"
 
 #define OMOTE_TRACKER_MAX_URL 2048
+
+/**
+ * Remembers recent rule-list decisions (URL, resource type, page host) for one thread: a shop
+ * serves the same pages with the same asset URLs again and again, and a decision costs a
+ * microsecond or more in a cache-cold rule set. Entries are compared in full, never by hash
+ * alone; a new epoch (a reload's generation) forgets everything. Not thread-safe: one per thread.
+ */
+typedef struct st_omote_tracker_cache_t omote_tracker_cache_t;
+
+/** Creates a cache of `entries` slots (rounded up to a power of two; 0 means 2048). */
+omote_tracker_cache_t *omote_tracker_cache_create(size_t entries);
+void omote_tracker_cache_free(omote_tracker_cache_t *cache);
+/** Lookups that found their decision, and those that had to ask the rules. */
+void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
 
 /** The page being rewritten. Strings are borrowed for the page's lifetime. */
 typedef struct st_omote_tracker_page_t {
@@ -22,6 +37,8 @@ typedef struct st_omote_tracker_page_t {
     size_t num_first_party_domains;
     const omote_policy_t *policy; /* vendors and signatures; NULL: lists only */
     omote_purpose_set_t granted;  /* the visitor's purposes: a granted vendor's tags stay */
+    omote_tracker_cache_t *cache; /* NULL: ask the rules every time */
+    uint64_t cache_epoch;         /* identifies `rules` (the generation): a different one clears the cache */
 } omote_tracker_page_t;
 
 /** What decided. */

@@ -59,6 +59,7 @@ typedef struct st_omote_worker_t {
     pthread_t tid;
     omote_metrics_shard_t metrics;
     struct st_omote_redis_t *redis;
+    struct st_omote_tracker_cache_t *tracker_cache; /* recent rule decisions of this thread (NULL on the admin thread) */
     omote_generation_t *gen;     /* the generation this thread serves new requests with (a reference) */
     omote_origin_link_t *origin; /* NULL on the admin thread */
     h2o_linklist_t retired_origins;  /* links of older generations with requests in flight */

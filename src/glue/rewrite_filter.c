@@ -349,7 +349,9 @@ static void set_page(struct st_rewrite_state_t *state, h2o_req_t *req)
                                          (const char *const *)conf->trackers.first_party_domains,
                                          conf->trackers.num_first_party_domains,
                                          state->gen->policy,
-                                         omote_visitor_purposes(req, state->gen)};
+                                         omote_visitor_purposes(req, state->gen),
+                                         state->worker->tracker_cache,
+                                         state->gen->id};
     state->debug.is_on = conf->trackers.debug_header;
     state->debug.proceed.cb = on_debug_proceed;
 }

@@ -31,6 +31,7 @@
 #include "omote/redis.h"
 #include "omote/runtime.h"
 #include "omote/rules.h"
+#include "omote/tracker.h"
 #include "omote/upstream.h"
 #include <netdb.h>
 
@@ -394,8 +395,10 @@ static void *worker_main(void *arg)
     worker->stop_check.cb = on_stop_check;
     omote_access_log_init_worker(worker);
     worker->redis = omote_redis_create(worker->loop, worker->gen->config, &worker->metrics);
-    if (!worker->is_admin)
+    if (!worker->is_admin) {
         worker->origin = link_create(worker, worker->gen);
+        worker->tracker_cache = omote_tracker_cache_create(0);
+    }
 
     for (size_t i = 0; i != worker->num_listeners; ++i) {
         worker->accept_ctxs[i].ctx = &worker->ctx;
@@ -411,6 +414,8 @@ static void *worker_main(void *arg)
     omote_access_log_flush(worker);
     omote_redis_free(worker->redis);
     worker->redis = NULL;
+    omote_tracker_cache_free(worker->tracker_cache);
+    worker->tracker_cache = NULL;
     __atomic_sub_fetch(&threads_running, 1, __ATOMIC_RELEASE);
     return NULL;
 }

@@ -4,6 +4,7 @@
  * (loader snippets spell out the tracker's script URL). Rule matching itself lives in src/rules.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "omote/tracker.h"
 
@@ -144,6 +145,96 @@ int omote_tracker_resolve_url(const char *base, const char *ref, size_t ref_len,
     return resolve(base, ref, ref_len, out, outsz, &url_len, host, hostsz, &host_len);
 }
 
+/* --- decision cache ------------------------------------------------------------------------- */
+
+#define CACHE_URL_MAX 240
+#define CACHE_HOST_MAX 64
+
+struct st_cache_entry_t {
+    uint64_t hash; /* 0: empty */
+    uint16_t url_len;
+    uint8_t host_len;
+    uint8_t type;
+    char url[CACHE_URL_MAX];
+    char host[CACHE_HOST_MAX];
+    omote_rules_decision_t decision;
+};
+
+struct st_omote_tracker_cache_t {
+    uint64_t epoch;
+    size_t mask;
+    uint64_t hits, misses;
+    struct st_cache_entry_t *entries;
+};
+
+omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
+{
+    size_t n = 1;
+    while (n < (entries == 0 ? 2048 : entries))
+        n <<= 1;
+    omote_tracker_cache_t *cache = calloc(1, sizeof(*cache));
+    if (cache == NULL || (cache->entries = calloc(n, sizeof(*cache->entries))) == NULL)
+        abort();
+    cache->mask = n - 1;
+    return cache;
+}
+
+void omote_tracker_cache_free(omote_tracker_cache_t *cache)
+{
+    if (cache == NULL)
+        return;
+    free(cache->entries);
+    free(cache);
+}
+
+void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses)
+{
+    *hits = cache->hits;
+    *misses = cache->misses;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t len)
+{
+    for (size_t i = 0; i != len; ++i)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull; /* FNV-1a, 64 bits */
+    return h;
+}
+
+/* Asks the rules, through the page's cache when it has one; returns 1 (the rules always answer once compiled) or 0 on error. */
+static int decide_cached(const omote_tracker_page_t *page, const char *url, size_t url_len, const char *host, omote_rules_type_t type,
+                         omote_rules_decision_t *out)
+{
+    omote_rules_request_t req = {url, host, page->host, type, page->first_party_domains, page->num_first_party_domains};
+    omote_tracker_cache_t *cache = page->cache;
+    size_t page_host_len = strlen(page->host);
+    if (cache == NULL || url_len > CACHE_URL_MAX || page_host_len > CACHE_HOST_MAX)
+        return omote_rules_decide(page->rules, &req, out) == 0;
+    if (cache->epoch != page->cache_epoch) {
+        memset(cache->entries, 0, (cache->mask + 1) * sizeof(*cache->entries));
+        cache->epoch = page->cache_epoch;
+    }
+    uint64_t h = hash_bytes(hash_bytes(0xcbf29ce484222325ull ^ (uint64_t)type, url, url_len), page->host, page_host_len);
+    h |= 1; /* never 0, which marks an empty slot */
+    struct st_cache_entry_t *e = cache->entries + (h & cache->mask);
+    if (e->hash == h && e->type == type && e->url_len == url_len && e->host_len == page_host_len &&
+        memcmp(e->url, url, url_len) == 0 && memcmp(e->host, page->host, page_host_len) == 0) {
+        ++cache->hits;
+        *out = e->decision;
+        return 1;
+    }
+    ++cache->misses;
+    if (omote_rules_decide(page->rules, &req, out) != 0)
+        return 0;
+    e->hash = h;
+    e->type = (uint8_t)type;
+    e->url_len = (uint16_t)url_len;
+    e->host_len = (uint8_t)page_host_len;
+    memcpy(e->url, url, url_len);
+    memcpy(e->host, page->host, page_host_len);
+    e->decision = *out;
+    return 1;
+}
+
 int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, size_t len, omote_rules_type_t type,
                             omote_tracker_why_t *why)
 {
@@ -157,8 +248,7 @@ int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, s
         if (omote_policy_vendor_allowed(page->policy, page->granted, vendor))
             return 0;
     } else {
-        omote_rules_request_t req = {url, host, page->host, type, page->first_party_domains, page->num_first_party_domains};
-        if (page->rules == NULL || omote_rules_decide(page->rules, &req, &decision) != 0 || !decision.is_blocked)
+        if (page->rules == NULL || !decide_cached(page, url, url_len, host, type, &decision) || !decision.is_blocked)
             return 0;
     }
     if (why != NULL) {

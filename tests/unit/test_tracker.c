@@ -174,6 +174,40 @@ static void test_vendors(const omote_rules_t *rules)
     omote_config_free(conf);
 }
 
+/* the decision cache answers as the rules do, per page host and type, and forgets on a new epoch */
+static void test_decision_cache(const omote_rules_t *rules)
+{
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(4);
+    omote_tracker_page_t page = {rules, "https://shop.example/", "shop.example", NULL, 0, NULL, 0, cache, 7};
+    omote_tracker_why_t a, b;
+    uint64_t hits, misses;
+    const char *gtm = "https://www.googletagmanager.com/gtm.js?id=1";
+    ok(omote_tracker_judge_url(&page, gtm, strlen(gtm), OMOTE_RULES_TYPE_SCRIPT, &a), "blocked, asked the rules");
+    ok(omote_tracker_judge_url(&page, gtm, strlen(gtm), OMOTE_RULES_TYPE_SCRIPT, &b), "blocked again, from the cache");
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    ok(hits == 1 && misses == 1, "one miss, then one hit");
+    ok(b.decision.line == a.decision.line && b.decision.list_name == a.decision.list_name && strcmp(a.url, b.url) == 0,
+       "the cached answer names the same rule");
+    ok(!omote_tracker_judge_url(&page, "/app.js", 7, OMOTE_RULES_TYPE_SCRIPT, NULL), "a kept URL");
+    ok(!omote_tracker_judge_url(&page, "/app.js", 7, OMOTE_RULES_TYPE_SCRIPT, NULL), "kept again");
+    ok(omote_tracker_judge_url(&page, "https://ad.doubleclick.net/x", 28, OMOTE_RULES_TYPE_SUBDOCUMENT, NULL) &&
+           !omote_tracker_judge_url(&page, "https://ad.doubleclick.net/x", 28, OMOTE_RULES_TYPE_IMAGE, NULL),
+       "the type is part of the key");
+    page.host = "connect.facebook.net"; /* $third-party: from its own site the pixel is first party */
+    ok(!omote_tracker_judge_url(&page, "https://connect.facebook.net/en_US/fbevents.js", 46, OMOTE_RULES_TYPE_SCRIPT, NULL),
+       "the page host is part of the key");
+    page.host = "shop.example";
+    ok(omote_tracker_judge_url(&page, "https://connect.facebook.net/en_US/fbevents.js", 46, OMOTE_RULES_TYPE_SCRIPT, NULL),
+       "and from the shop it is third party");
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    uint64_t misses_before = misses;
+    page.cache_epoch = 8;
+    omote_tracker_judge_url(&page, gtm, strlen(gtm), OMOTE_RULES_TYPE_SCRIPT, NULL);
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    is_int(misses - misses_before, 1, "a new epoch (a reload) forgets what was cached");
+    omote_tracker_cache_free(cache);
+}
+
 /* the whole chain over the demo shop */
 struct chain_t {
     const omote_tracker_page_t *page;
@@ -247,6 +281,7 @@ int main(void)
     test_inline(&page);
     test_demo_page(&page);
     test_vendors(rules);
+    test_decision_cache(rules);
     ok(omote_tracker_judge_ping(&page, " /beacon  https://www.google-analytics.com/collect ", 51, NULL), "a tracker among ping URLs");
     ok(!omote_tracker_judge_ping(&page, "/beacon /other", 14, NULL), "first-party pings stay");
     is_int(omote_tracker_fetch_dest_type("image", 5), OMOTE_RULES_TYPE_IMAGE, "Sec-Fetch-Dest image");
