@@ -70,6 +70,7 @@ typedef struct st_omote_purpose_config_t {
     char *id; /* [a-z0-9_-]+, unique */
     int strictly_necessary; /* always granted; cannot be refused */
     int needs_identifier;   /* consenting to it issues the first-party identifier */
+    int gpc;                /* sale/share/marketing: "Sec-GPC: 1" denies it unless the visitor names it (README "Consent") */
     char *name_en, *name_ja;               /* plain-language name; NULL when not given */
     char *description_en, *description_ja; /* NULL when not given */
     char **cookies; /* cookie name patterns (trailing '*' matches any rest) this purpose covers */

@@ -9,7 +9,10 @@
  *   omote:audit                        a stream; one entry per grant, change, refusal, withdrawal:
  *                                      event, record, granted, denied, policy_version, decided_at,
  *                                      source, texts_sha256
- * No field ever holds an IP address, a User-Agent, a cookie or a token.
+ *                                      and, for DELETE me, one entry without record: event=erased,
+ *                                      erased_at, audit_entries_deleted
+ * `source` is "api", "banner" or "form", with "+gpc" appended when Sec-GPC shaped the decision.
+ * No field ever holds an IP address, a User-Agent, a cookie, a token or the first-party identifier.
  */
 #ifndef OMOTE_CONSENT_RECORD_H
 #define OMOTE_CONSENT_RECORD_H
@@ -21,6 +24,11 @@
 
 #define OMOTE_CONSENT_RECORD_KEY_PREFIX "omote:consent:"
 #define OMOTE_CONSENT_AUDIT_KEY "omote:audit"
+/**
+ * GET and DELETE me look for a visitor's audit entries among the newest this many entries of the
+ * stream (one XREVRANGE ... COUNT): a bound on the work and reply size one visitor can cause.
+ */
+#define OMOTE_CONSENT_AUDIT_SCAN_MAX 10000
 /** Hex SHA-256 of the consent texts, with its NUL. */
 #define OMOTE_CONSENT_TEXTS_HASH_HEX 65
 /** Commands in a batch: MULTI, HSET, EXPIRE, XADD, EXEC. */
@@ -53,6 +61,7 @@ typedef struct st_omote_consent_record_t {
     int64_t time_sec;
     omote_consent_event_t event;
     omote_consent_source_t source;
+    int gpc_shaped;           /* Sec-GPC: 1 denied a purpose the decision would have granted: source gets "+gpc" */
     const char *texts_sha256; /* omote_consent_texts_hash of the configuration the visitor was shown */
 } omote_consent_record_t;
 

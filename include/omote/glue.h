@@ -48,8 +48,16 @@ omote_purpose_set_t omote_visitor_purposes(h2o_req_t *req, const omote_generatio
 /**
  * Answers a request under api.prefix (omote's own endpoints, never proxied): POST csp-report,
  * GET/POST/DELETE consent (when the consent section is configured), and a JSON 404 for anything else.
+ * Also answers a request omote_api_is_gpc_request accepts, wherever the prefix is.
  */
 void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker);
+
+/**
+ * Whether `req` asks for the Global Privacy Control support resource, /.well-known/gpc.json, which
+ * omote answers itself (through omote_api_handle) when the consent section is configured. Without
+ * it the request goes to the origin as any other.
+ */
+int omote_api_is_gpc_request(h2o_req_t *req, const omote_config_t *conf);
 
 /** Sends `status` with a JSON body {"error": error, "detail": detail} (detail may be NULL). */
 void omote_send_json_error(h2o_req_t *req, int status, const char *reason, const char *error, const char *detail);

@@ -51,6 +51,23 @@ void omote_policy_free(omote_policy_t *policy);
 /** The purposes every visitor has: the strictly necessary ones. */
 omote_purpose_set_t omote_policy_necessary(const omote_policy_t *policy);
 
+/**
+ * The purposes with needs_identifier that are not strictly necessary (those every visitor has,
+ * so they never count as consent): granting one of them gives the visitor omote's first-party
+ * identifier.
+ */
+omote_purpose_set_t omote_policy_identifier_purposes(const omote_policy_t *policy);
+
+/** The purposes marked "gpc": a "Sec-GPC: 1" request denies them by default. */
+omote_purpose_set_t omote_policy_gpc_purposes(const omote_policy_t *policy);
+
+/**
+ * A blanket decision (accept all) made with "Sec-GPC: 1": `granted` without the gpc purposes,
+ * except those in `named` (granted by name in the same request: the visitor's own choice wins)
+ * and the strictly necessary ones.
+ */
+omote_purpose_set_t omote_policy_apply_gpc(const omote_policy_t *policy, omote_purpose_set_t granted, omote_purpose_set_t named);
+
 /** The configured vendor that `host` (lowercase) belongs to, equal to or below one of its hosts; -1 for none. */
 int omote_policy_vendor_of_host(const omote_policy_t *policy, const char *host, size_t len);
 

@@ -20,6 +20,8 @@ typedef struct st_omote_proxied_t {
     struct timeval response_at;   /* when the origin's response head was parsed (zero: never) */
     int wants_identity;           /* a document omote will rewrite: ask the origin for identity coding only */
     uint32_t granted;             /* the visitor's purposes, read once from the consent cookie (omote_visitor_purposes) */
+    int64_t decided_at;           /* when the visitor decided (their valid token's time), 0 without a valid token */
+    int has_identifier;           /* the request carried a well-formed first-party identifier cookie */
 } omote_proxied_t;
 
 /** The record of a request omote proxied, or NULL for requests answered before proxying. */

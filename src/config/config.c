@@ -112,7 +112,7 @@ static const char *const top_keys[] = {"listen",   "origin",   "timeouts", "thre
 static const char *const tracker_keys[] = {"rewrite_html", "lists",      "first_party_domains", "max_tag_bytes",
                                            "max_inspect_bytes", "strip_query_params", "block_paths", "signatures",
                                            "unknown_cookies", "debug_header", NULL};
-static const char *const purpose_keys[] = {"id", "strictly_necessary", "needs_identifier", "name", "description", "cookies", NULL};
+static const char *const purpose_keys[] = {"id", "strictly_necessary", "needs_identifier", "gpc", "name", "description", "cookies", NULL};
 static const char *const text_keys[] = {"en", "ja", NULL};
 static const char *const vendor_keys[] = {"name", "purpose", "hosts", "paths", NULL};
 static const char *const header_keys[] = {"permissions_policy_deny", "csp", NULL};
@@ -1264,7 +1264,8 @@ static int read_purpose(struct st_loader_t *ld, json_t *v, omote_config_t *conf,
     p->id = xstrdup(id);
     pop(ld);
     if (opt_bool(ld, v, "strictly_necessary", &p->strictly_necessary) != 0 ||
-        opt_bool(ld, v, "needs_identifier", &p->needs_identifier) != 0 || read_texts(ld, v, "name", &p->name_en, &p->name_ja) != 0 ||
+        opt_bool(ld, v, "needs_identifier", &p->needs_identifier) != 0 || opt_bool(ld, v, "gpc", &p->gpc) != 0 ||
+        read_texts(ld, v, "name", &p->name_en, &p->name_ja) != 0 ||
         read_texts(ld, v, "description", &p->description_en, &p->description_ja) != 0 ||
         read_strings(ld, v, "cookies", "cookie name patterns", check_cookie_pattern, &p->cookies, &p->num_cookies) != 0)
         return -1;

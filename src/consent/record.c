@@ -154,14 +154,14 @@ static omote_consent_command_t *next_command(omote_consent_batch_t *b, const cha
 
 /* the fields the record hash and the audit entry share */
 static void decision_fields(omote_consent_command_t *c, const omote_consent_record_t *r, const omote_config_t *conf,
-                            const char *granted, const char *denied, const char *time_text)
+                            const char *granted, const char *denied, const char *time_text, const char *source)
 {
     pair(c, "event", omote_consent_event_name(r->event));
     pair(c, "granted", granted);
     pair(c, "denied", denied);
     pair(c, "policy_version", conf->consent.policy_version);
     pair(c, "decided_at", time_text);
-    pair(c, "source", omote_consent_source_name(r->source));
+    pair(c, "source", source);
     pair(c, "texts_sha256", r->texts_sha256);
 }
 
@@ -175,16 +175,18 @@ int omote_consent_batch_build(omote_consent_batch_t *b, const omote_consent_reco
     snprintf(key, sizeof(key), "%s%s", OMOTE_CONSENT_RECORD_KEY_PREFIX, hex);
     snprintf(num, sizeof(num), "%lld", (long long)r->time_sec);
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)conf->consent.lifetime_sec);
+    char source_text[32];
+    snprintf(source_text, sizeof(source_text), "%s%s", omote_consent_source_name(r->source), r->gpc_shaped ? "+gpc" : "");
     const char *k = keep(b, key, strlen(key)), *id = keep(b, hex, strlen(hex)), *time_text = keep(b, num, strlen(num)),
                *ttl_text = keep(b, ttl, strlen(ttl)), *granted = keep_ids(b, conf, r->granted, 1),
-               *denied = keep_ids(b, conf, r->granted, 0);
-    if (k == NULL || id == NULL || time_text == NULL || ttl_text == NULL || granted == NULL || denied == NULL)
+               *denied = keep_ids(b, conf, r->granted, 0), *source = keep(b, source_text, strlen(source_text));
+    if (k == NULL || id == NULL || time_text == NULL || ttl_text == NULL || granted == NULL || denied == NULL || source == NULL)
         return -1;
 
     next_command(b, "MULTI");
     omote_consent_command_t *c = next_command(b, "HSET");
     arg(c, k);
-    decision_fields(c, r, conf, granted, denied, time_text);
+    decision_fields(c, r, conf, granted, denied, time_text, source);
     c = next_command(b, "EXPIRE");
     arg(c, k);
     arg(c, ttl_text);
@@ -192,7 +194,7 @@ int omote_consent_batch_build(omote_consent_batch_t *b, const omote_consent_reco
     arg(c, OMOTE_CONSENT_AUDIT_KEY);
     arg(c, "*");
     pair(c, "record", id);
-    decision_fields(c, r, conf, granted, denied, time_text);
+    decision_fields(c, r, conf, granted, denied, time_text, source);
     next_command(b, "EXEC");
     return 0;
 }

@@ -6,7 +6,8 @@
  * API's application/reports+json), and turns them into metrics and one log line each, so
  * operators see which third-party requests pages still attempt. Failure policy: a report omote
  * cannot read is refused with a JSON reason and counted; nothing about it is kept. The consent
- * endpoints live in consent_api.c.
+ * endpoints live in consent_api.c. With consent configured, omote also answers the Global Privacy
+ * Control support resource, /.well-known/gpc.json, itself (outside the prefix: its path is fixed).
  */
 #include <jansson.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #define MODULE "omote/api"
 #define MAX_REPORTS_PER_REQUEST 32
+#define GPC_PATH "/.well-known/gpc.json"
 
 void omote_send_json_error(h2o_req_t *req, int status, const char *reason, const char *error, const char *detail)
 {
@@ -168,8 +170,84 @@ static void handle_csp_report(h2o_req_t *req, const omote_generation_t *gen, omo
     h2o_send_inline(req, NULL, 0);
 }
 
+int omote_api_is_gpc_request(h2o_req_t *req, const omote_config_t *conf)
+{
+    return conf->consent.enabled && h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT(GPC_PATH));
+}
+
+static int digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i != n; ++i)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static unsigned number(const char *s, size_t n)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i != n; ++i)
+        v = v * 10 + (unsigned)(s[i] - '0');
+    return v;
+}
+
+/*
+ * The ISO 8601 calendar date a policy version starts with ("2024-06-01", "2024-06-01b", "2024-06"),
+ * as its length in `version`; 0 when it starts with none. That date is when the policy, and so the
+ * statement of GPC support, last changed.
+ */
+static size_t policy_date_len(const char *version)
+{
+    static const unsigned days_in[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    size_t len = strlen(version);
+    if (len < 7 || !digits(version, 4) || version[4] != '-' || !digits(version + 5, 2))
+        return 0;
+    unsigned year = number(version, 4), month = number(version + 5, 2);
+    if (month < 1 || month > 12)
+        return 0;
+    if (len >= 10 && version[7] == '-' && digits(version + 8, 2) && (len == 10 || !digits(version + 10, 1))) {
+        unsigned day = number(version + 8, 2);
+        int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        if (day < 1 || day > days_in[month - 1] || (month == 2 && day == 29 && !leap))
+            return 0;
+        return 10;
+    }
+    return len == 7 || !(digits(version + 7, 1) || version[7] == '-') ? 7 : 0;
+}
+
+/*
+ * GPC support resource (Global Privacy Control, "/.well-known/gpc.json"): {"gpc": true} says this
+ * site means to honour Sec-GPC; "lastUpdate" (optional in the spec) is the date the policy version
+ * starts with, left out when it starts with none.
+ */
+static void handle_gpc(h2o_req_t *req, const omote_config_t *conf)
+{
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+        !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD"));
+        omote_send_json_error(req, 405, "Method Not Allowed", "method not allowed", "gpc.json takes GET or HEAD");
+        return;
+    }
+    char body[64];
+    size_t date_len = policy_date_len(conf->consent.policy_version);
+    int len = date_len != 0 ? snprintf(body, sizeof(body), "{\"gpc\":true,\"lastUpdate\":\"%.*s\"}", (int)date_len,
+                                       conf->consent.policy_version)
+                            : snprintf(body, sizeof(body), "{\"gpc\":true}");
+    h2o_iovec_t copy = h2o_strdup(&req->pool, body, (size_t)len);
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    /* a reload may change the policy version: caches keep it for an hour at most */
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("max-age=3600"));
+    h2o_send_inline(req, copy.base, copy.len);
+}
+
 void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
 {
+    if (omote_api_is_gpc_request(req, gen->config)) {
+        handle_gpc(req, gen->config);
+        return;
+    }
     size_t prefix_len = strlen(gen->config->api.prefix);
     h2o_iovec_t rest = h2o_iovec_init(req->path_normalized.base + prefix_len, req->path_normalized.len - prefix_len);
     if (h2o_memis(rest.base, rest.len, H2O_STRLIT("csp-report"))) {
@@ -178,6 +256,10 @@ void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worke
     }
     if (h2o_memis(rest.base, rest.len, H2O_STRLIT("consent"))) {
         omote_consent_api_handle(req, gen, worker);
+        return;
+    }
+    if (h2o_memis(rest.base, rest.len, H2O_STRLIT("me"))) {
+        omote_me_api_handle(req, gen, worker);
         return;
     }
     omote_send_json_error(req, 404, "Not Found", "not found", "no such omote endpoint");

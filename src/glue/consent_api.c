@@ -10,6 +10,14 @@
  * counted in omote_consent_store_failures_total. State changes come only from the same origin
  * (Origin, else Sec-Fetch-Site); anything else gets 403.
  *
+ * GPC: "Sec-GPC: 1" on an accept-all (JSON {"all": true}, the form's all=1) leaves the purposes
+ * marked "gpc" denied unless the same request grants them by name; the record's source then
+ * ends in "+gpc". A decision made before is never changed by a later signal.
+ *
+ * Identifier: an answer whose decision grants a needs_identifier purpose sets the identifier
+ * cookie (the visitor's own, kept when well-formed, else a fresh one); any other answer expires
+ * a cookie the visitor still sends (and a withdrawal always does).
+ *
  * Record ids: a decision keeps the record id of the visitor's valid token, else gets 16 fresh
  * random bytes. A refusal or withdrawal is recorded under that id too (the hash then says what
  * was refused), but its token carries no record id: the refusal is remembered by the token alone,
@@ -18,6 +26,7 @@
 #include "internal.h"
 #include "omote/consent_record.h"
 #include "omote/glue.h"
+#include "omote/identity.h"
 #include "omote/log.h"
 #include "omote/redis.h"
 #include <hiredis/hiredis.h>
@@ -38,6 +47,8 @@ struct st_consent_wait_t {
     omote_consent_decision_t decision;
     char token[OMOTE_CONSENT_TOKEN_MAX_LEN + 1];
     const char *return_to; /* a form post: the same-origin path answered with 303; NULL for JSON */
+    int identifier_state;  /* omote_visitor_identifier of the request: 1 well-formed, -1 malformed, 0 absent */
+    char identifier[OMOTE_IDENTITY_LEN + 1]; /* set when the decision grants a needs_identifier purpose */
 };
 
 /* a parsed request body */
@@ -45,11 +56,13 @@ struct st_consent_choice_t {
     uint32_t granted;
     omote_consent_source_t source;
     const char *return_to;
+    uint32_t named; /* purposes granted by name (a JSON member or a ticked box) */
+    int is_all;     /* an accept-all: {"all": true} or the form's all=1 */
 };
 
 /* ---- answers ---- */
 
-static void send_doc(h2o_req_t *req, int status, const char *reason, json_t *doc)
+void omote_consent_send_doc(h2o_req_t *req, int status, const char *reason, json_t *doc)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -70,8 +83,18 @@ static int received_gpc(h2o_req_t *req)
     return i != -1 && h2o_memis(req->headers.entries[i].value.base, req->headers.entries[i].value.len, H2O_STRLIT("1"));
 }
 
-/* the visitor's state: `decision` is NULL when there is no valid decision */
-static json_t *state_doc(h2o_req_t *req, const omote_generation_t *gen, const omote_consent_decision_t *decision)
+/* the gpc purposes the request's Sec-GPC: 1 keeps denied (none granted now: a new accept-all would leave them out) */
+static json_t *gpc_honoured(h2o_req_t *req, const omote_generation_t *gen, uint32_t granted)
+{
+    json_t *ids = json_array();
+    uint32_t denied = received_gpc(req) ? omote_policy_gpc_purposes(gen->policy) & ~granted : 0;
+    for (size_t i = 0; i != gen->config->num_purposes; ++i)
+        if ((denied >> i) & 1)
+            json_array_append_new(ids, json_string(gen->config->purposes[i].id));
+    return ids;
+}
+
+json_t *omote_consent_state_doc(h2o_req_t *req, const omote_generation_t *gen, const omote_consent_decision_t *decision)
 {
     const omote_config_t *conf = gen->config;
     uint32_t granted = decision != NULL ? omote_visitor_granted(gen, decision->purposes) : omote_policy_necessary(gen->policy);
@@ -88,10 +111,11 @@ static json_t *state_doc(h2o_req_t *req, const omote_generation_t *gen, const om
                   "decided_at", decision != NULL ? json_integer(decision->time_sec) : json_null(), "expires_at",
                   decision != NULL ? json_integer(decision->time_sec + (json_int_t)conf->consent.lifetime_sec) : json_null(),
                   "recorded", decision != NULL && decision->has_record_id, "gpc", received_gpc(req), "purposes", purposes);
+    json_object_set_new(doc, "gpc_honoured", gpc_honoured(req, gen, granted));
     return doc;
 }
 
-static void add_cookie(h2o_req_t *req, const char *name, const char *value, uint64_t max_age_sec)
+void omote_consent_set_cookie(h2o_req_t *req, const char *name, const char *value, uint64_t max_age_sec)
 {
     char full[OMOTE_CONSENT_COOKIE_NAME_MAX_LEN + 8], line[512];
     omote_visitor_cookie_name(req, name, full, sizeof(full));
@@ -101,7 +125,7 @@ static void add_cookie(h2o_req_t *req, const char *name, const char *value, uint
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);
 }
 
-static void send_unavailable(h2o_req_t *req, omote_worker_t *worker, const char *detail)
+void omote_consent_send_unavailable(h2o_req_t *req, omote_worker_t *worker, const char *detail)
 {
     omote_metrics_add(&worker->metrics.consent_store_failures, 1);
     omote_log(OMOTE_LOG_WARN, MODULE, "event=consent_not_stored reason=\"%s\"", detail);
@@ -111,8 +135,7 @@ static void send_unavailable(h2o_req_t *req, omote_worker_t *worker, const char 
 
 /* ---- same-origin check ---- */
 
-/* NULL when the request comes from the same origin, else why not */
-static const char *cross_origin_reason(h2o_req_t *req)
+const char *omote_consent_cross_origin_reason(h2o_req_t *req)
 {
     ssize_t o = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
     ssize_t f = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-fetch-site"), -1);
@@ -157,8 +180,10 @@ static const char *set_purpose(const omote_config_t *conf, struct st_consent_cho
         snprintf(detail, detailsz, "purpose \"%s\" is strictly necessary and cannot be refused", conf->purposes[i].id);
         return detail;
     }
-    if (grant)
+    if (grant) {
         choice->granted |= (uint32_t)1 << i;
+        choice->named |= (uint32_t)1 << i;
+    }
     return NULL;
 }
 
@@ -208,6 +233,7 @@ static const char *parse_json(h2o_req_t *req, const omote_generation_t *gen, str
             goto Exit;
         }
         choice->granted = json_is_true(all) ? all_purposes(conf) : 0;
+        choice->is_all = json_is_true(all);
         goto Exit;
     }
     if (!json_is_object(purposes)) {
@@ -327,8 +353,10 @@ static const char *parse_form(h2o_req_t *req, const omote_generation_t *gen, str
             return detail;
         }
     }
-    if (all >= 0) /* an "accept all" or "reject all" button decides whatever boxes were ticked */
+    if (all >= 0) { /* an "accept all" or "reject all" button decides whatever boxes were ticked */
         choice->granted = all ? all_purposes(conf) : 0;
+        choice->is_all = all;
+    }
     return NULL;
 }
 
@@ -374,14 +402,17 @@ static void on_exec(void *data, const redisReply *reply, const char *errstr)
 
     wait->exec = NULL;
     if (!exec_applied(reply)) {
-        send_unavailable(req, worker, errstr != NULL ? errstr : "Redis did not apply the transaction");
+        omote_consent_send_unavailable(req, worker, errstr != NULL ? errstr : "Redis did not apply the transaction");
         return;
     }
     omote_metrics_add(&worker->metrics.consent_decisions[wait->event], 1);
     omote_log(OMOTE_LOG_INFO, MODULE, "event=consent_recorded decision=%s", omote_consent_event_name(wait->event));
-    add_cookie(req, conf->consent.cookie_name, wait->token, conf->consent.lifetime_sec);
-    if (wait->event == OMOTE_CONSENT_EVENT_WITHDRAW)
-        add_cookie(req, conf->consent.identifier_cookie_name, "", 0); /* withdrawal expires the identifier */
+    omote_consent_set_cookie(req, conf->consent.cookie_name, wait->token, conf->consent.lifetime_sec);
+    if (wait->identifier[0] != '\0')
+        omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, wait->identifier,
+                                 omote_identity_max_age(wait->decision.time_sec, conf->consent.lifetime_sec, wait->decision.time_sec));
+    else if (wait->identifier_state != 0 || wait->event == OMOTE_CONSENT_EVENT_WITHDRAW)
+        omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, "", 0); /* no identifier purpose left: expire it */
     if (wait->return_to != NULL) {
         req->res.status = 303;
         req->res.reason = "See Other";
@@ -390,7 +421,7 @@ static void on_exec(void *data, const redisReply *reply, const char *errstr)
         h2o_send_inline(req, NULL, 0);
         return;
     }
-    send_doc(req, 200, "OK", state_doc(req, wait->gen, &wait->decision));
+    omote_consent_send_doc(req, 200, "OK", omote_consent_state_doc(req, wait->gen, &wait->decision));
 }
 
 /* queues the batch on this thread's connection; returns the EXEC's handle, or NULL (nothing left half-open) */
@@ -416,7 +447,7 @@ static omote_redis_command_t *send_batch(omote_redis_t *redis, const omote_conse
 
 /* Records `granted` as `event` and answers once Redis acknowledged it. */
 static void record(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker, uint32_t granted,
-                   omote_consent_event_t event, omote_consent_source_t source, const char *return_to)
+                   omote_consent_event_t event, omote_consent_source_t source, int gpc_shaped, const char *return_to)
 {
     const omote_config_t *conf = gen->config;
     omote_consent_decision_t previous;
@@ -427,7 +458,11 @@ static void record(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t
     if (event != OMOTE_CONSENT_EVENT_WITHDRAW)
         event = is_refusal ? OMOTE_CONSENT_EVENT_REFUSE : had_valid ? OMOTE_CONSENT_EVENT_CHANGE : OMOTE_CONSENT_EVENT_GRANT;
     omote_consent_record_t rec = {
-        .granted = granted, .time_sec = (int64_t)(h2o_now(req->conn->ctx->loop) / 1000), .event = event, .source = source};
+        .granted = granted,
+        .time_sec = (int64_t)(h2o_now(req->conn->ctx->loop) / 1000),
+        .event = event,
+        .source = source,
+        .gpc_shaped = gpc_shaped};
     char hash[OMOTE_CONSENT_TEXTS_HASH_HEX];
     if (had_valid && previous.has_record_id) {
         memcpy(rec.record_id, previous.record_id, sizeof(rec.record_id));
@@ -445,6 +480,15 @@ static void record(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t
     *wait = (struct st_consent_wait_t){req, (omote_generation_t *)gen, NULL, event};
     omote_generation_retain(wait->gen);
     wait->return_to = return_to;
+    wait->identifier_state = omote_visitor_identifier(req, gen, wait->identifier);
+    if (wait->identifier_state != 1)
+        wait->identifier[0] = '\0';
+    if ((granted & omote_policy_identifier_purposes(gen->policy)) == 0) {
+        wait->identifier[0] = '\0'; /* no purpose needing it: the answer expires any the visitor sends */
+    } else if (wait->identifier[0] == '\0' && omote_identity_mint(wait->identifier) != 0) {
+        omote_send_json_error(req, 500, "Internal Server Error", "internal error", "no random bytes for an identifier");
+        return;
+    }
     wait->decision = (omote_consent_decision_t){.purposes = granted, .time_sec = rec.time_sec, .has_record_id = !is_refusal};
     snprintf(wait->decision.policy_version, sizeof(wait->decision.policy_version), "%s", conf->consent.policy_version);
     memcpy(wait->decision.record_id, rec.record_id, sizeof(rec.record_id));
@@ -457,7 +501,7 @@ static void record(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t
         return;
     }
     if ((wait->exec = send_batch(worker->redis, &batch, wait)) == NULL)
-        send_unavailable(req, worker, "Redis is not connected");
+        omote_consent_send_unavailable(req, worker, "Redis is not connected");
 }
 
 /* ---- dispatch ---- */
@@ -466,12 +510,12 @@ static void handle_get(h2o_req_t *req, const omote_generation_t *gen)
 {
     omote_consent_decision_t decision;
     int valid = omote_visitor_decision(req, gen, &decision) == OMOTE_CONSENT_TOKEN_VALID;
-    send_doc(req, 200, "OK", state_doc(req, gen, valid ? &decision : NULL));
+    omote_consent_send_doc(req, 200, "OK", omote_consent_state_doc(req, gen, valid ? &decision : NULL));
 }
 
 static void handle_post(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
 {
-    struct st_consent_choice_t choice = {0, OMOTE_CONSENT_SOURCE_API, NULL};
+    struct st_consent_choice_t choice = {0, OMOTE_CONSENT_SOURCE_API, NULL, 0, 0};
     char detail[256];
     const char *problem;
 
@@ -492,7 +536,13 @@ static void handle_post(h2o_req_t *req, const omote_generation_t *gen, omote_wor
         omote_send_json_error(req, 400, "Bad Request", "bad consent", problem);
         return;
     }
-    record(req, gen, worker, choice.granted, OMOTE_CONSENT_EVENT_GRANT, choice.source, choice.return_to);
+    int gpc_shaped = 0;
+    if (choice.is_all && received_gpc(req)) {
+        uint32_t honoured = omote_policy_apply_gpc(gen->policy, choice.granted, choice.named);
+        gpc_shaped = honoured != choice.granted;
+        choice.granted = honoured;
+    }
+    record(req, gen, worker, choice.granted, OMOTE_CONSENT_EVENT_GRANT, choice.source, gpc_shaped, choice.return_to);
 }
 
 void omote_consent_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
@@ -516,12 +566,12 @@ void omote_consent_api_handle(h2o_req_t *req, const omote_generation_t *gen, omo
         omote_send_json_error(req, 405, "Method Not Allowed", "method not allowed", "consent takes GET, POST or DELETE");
         return;
     }
-    if ((why = cross_origin_reason(req)) != NULL) {
+    if ((why = omote_consent_cross_origin_reason(req)) != NULL) {
         omote_send_json_error(req, 403, "Forbidden", "cross-origin request refused", why);
         return;
     }
     if (is_post)
         handle_post(req, gen, worker);
     else
-        record(req, gen, worker, 0, OMOTE_CONSENT_EVENT_WITHDRAW, OMOTE_CONSENT_SOURCE_API, NULL);
+        record(req, gen, worker, 0, OMOTE_CONSENT_EVENT_WITHDRAW, OMOTE_CONSENT_SOURCE_API, 0, NULL);
 }

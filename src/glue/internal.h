@@ -5,6 +5,7 @@
 #include "h2o.h"
 #include "h2o/http1client.h"
 #include "omote/consent_token.h"
+#include "omote/identity.h"
 #include "omote/inflate.h"
 #include "omote/policy.h"
 #include "omote/worker.h"
@@ -49,10 +50,45 @@ int omote_visitor_decision(h2o_req_t *req, const omote_generation_t *gen, omote_
 /** `purposes` of a token masked to the configured purposes, plus the strictly necessary ones. */
 omote_purpose_set_t omote_visitor_granted(const omote_generation_t *gen, uint32_t purposes);
 
-/* ---- consent_api.c ---- */
+/**
+ * As omote_visitor_purposes for a request not yet handed on, and sets `*decided_at` to the valid
+ * token's decision time (0 without one). Counts the token outcome once.
+ */
+omote_purpose_set_t omote_visitor_consent(h2o_req_t *req, const omote_generation_t *gen, int64_t *decided_at);
+
+/**
+ * Reads the first-party identifier cookie of `req` (its scheme's spelling, every Cookie field).
+ * Returns 1 with `out` filled for a well-formed identifier, -1 when the cookie is there but
+ * malformed, 0 when it is absent.
+ */
+int omote_visitor_identifier(h2o_req_t *req, const omote_generation_t *gen, char out[OMOTE_IDENTITY_LEN + 1]);
+
+/* ---- consent_api.c (helpers me_api.c shares) ---- */
+
+struct json_t;
 
 /** Answers `rest` ("consent") under api.prefix: GET, POST, DELETE; 405 otherwise. */
 void omote_consent_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker);
+
+/** The visitor's consent state as GET consent reports it (`decision` NULL: no valid decision). Returns a new reference. */
+struct json_t *omote_consent_state_doc(h2o_req_t *req, const omote_generation_t *gen, const omote_consent_decision_t *decision);
+
+/** Sends `doc` (stolen) as the JSON body of a `status` answer. */
+void omote_consent_send_doc(h2o_req_t *req, int status, const char *reason, struct json_t *doc);
+
+/** Adds a Set-Cookie for omote's cookie `name` (its scheme's spelling, HttpOnly, SameSite=Lax, Secure on HTTPS). */
+void omote_consent_set_cookie(h2o_req_t *req, const char *name, const char *value, uint64_t max_age_sec);
+
+/** Answers 503 with Retry-After: the consent store could not do what was asked; counts and logs `detail`. */
+void omote_consent_send_unavailable(h2o_req_t *req, omote_worker_t *worker, const char *detail);
+
+/** NULL when `req` comes from its own origin (Origin, else Sec-Fetch-Site), else why not. */
+const char *omote_consent_cross_origin_reason(h2o_req_t *req);
+
+/* ---- me_api.c ---- */
+
+/** Answers "me" under api.prefix: GET (what is stored about the visitor), DELETE (erase); 405 otherwise. */
+void omote_me_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker);
 
 /* ---- decode_stage.c: HTML the origin gzip- or deflate-encoded, decoded for the rewriter ---- */
 

@@ -5,6 +5,8 @@
  *
  * The origin learns the visitor's consent as "Omote-Consent: analytics=1, marketing=0" (from the
  * token, src/glue/visitor.c) and never sees omote's own cookies or client-sent Omote-* fields.
+ * While a needs_identifier purpose is granted, it also gets the visitor's first-party identifier
+ * (their cookie) as "Omote-Id: <32 hex>"; never otherwise.
  *
  * Failure policy: a head over a limit is refused (431) and a malformed one (empty name,
  * obs-fold) is refused (400) before any byte goes to the origin; both are counted by reason.
@@ -13,7 +15,9 @@
 #include <sys/time.h>
 #include "omote/consent_record.h"
 #include "omote/cookie.h"
+#include "internal.h"
 #include "omote/glue.h"
+#include "omote/identity.h"
 #include "omote/log.h"
 #include "omote/redact.h"
 #include "omote/proxied.h"
@@ -203,7 +207,7 @@ static void on_proxied_dispose(void *_proxied)
 }
 
 static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_link_t *link, int wants_identity,
-                          omote_purpose_set_t granted)
+                          omote_purpose_set_t granted, int64_t decided_at, int has_identifier)
 {
     const omote_config_t *conf = link->gen->config;
     h2o_url_t *origin = &link->gen->origin;
@@ -215,6 +219,8 @@ static void hand_to_proxy(h2o_req_t *req, omote_worker_t *worker, omote_origin_l
     proxied->link = link;
     proxied->wants_identity = wants_identity;
     proxied->granted = granted;
+    proxied->decided_at = decided_at;
+    proxied->has_identifier = has_identifier;
     gettimeofday(&proxied->dispatched_at, NULL); /* not the loop's cached clock: upstream time must exclude queueing */
     omote_origin_link_retain(worker, link);
     req->overrides = &proxied->super;
@@ -456,6 +462,15 @@ static void add_consent_header(h2o_req_t *req, const omote_config_t *conf, omote
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("omote-consent"), 0, NULL, v.base, v.len);
 }
 
+/* the identifier (read before omote's cookies are filtered out) goes to the origin only with consent to a purpose needing it */
+static void add_identifier_header(h2o_req_t *req, const omote_generation_t *gen, omote_purpose_set_t granted, const char *id)
+{
+    if ((granted & omote_policy_identifier_purposes(gen->policy)) == 0)
+        return;
+    h2o_iovec_t v = h2o_strdup(&req->pool, id, OMOTE_IDENTITY_LEN);
+    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("omote-id"), 0, NULL, v.base, v.len);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     omote_worker_t *worker = omote_worker_of(req->conn->ctx);
@@ -466,18 +481,23 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         refuse(req, reason);
         return 0;
     }
-    if (is_api_request(req, link->gen->config)) {
+    if (is_api_request(req, link->gen->config) || omote_api_is_gpc_request(req, link->gen->config)) {
         omote_api_handle(req, link->gen, worker);
         return 0;
     }
     clean_headers(req);
-    omote_purpose_set_t granted = omote_visitor_purposes(req, link->gen);
+    int64_t decided_at;
+    omote_purpose_set_t granted = omote_visitor_consent(req, link->gen, &decided_at);
+    char identifier[OMOTE_IDENTITY_LEN + 1];
+    int has_identifier = link->gen->config->consent.enabled && omote_visitor_identifier(req, link->gen, identifier) == 1;
     if (answer_if_tracker(req, link->gen, worker, granted))
         return 0;
     filter_request_cookies(req, link->gen, worker, granted);
     strip_tracking_params(req, link->gen->config, worker);
     add_consent_header(req, link->gen->config, granted);
-    hand_to_proxy(req, worker, link, asks_for_identity_html(req, link->gen), granted);
+    if (has_identifier)
+        add_identifier_header(req, link->gen, granted, identifier);
+    hand_to_proxy(req, worker, link, asks_for_identity_html(req, link->gen), granted, decided_at, has_identifier);
     return 0;
 }
 

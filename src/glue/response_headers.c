@@ -6,10 +6,16 @@
  * The origin's own Permissions-Policy and CSP fields stay: a later Permissions-Policy member wins
  * for the features omote names, and several CSP fields are all enforced, so adding never loosens
  * what the origin set.
+ *
+ * The first-party identifier is issued here too: a document response to a visitor whose valid
+ * token grants a needs_identifier purpose but who sent no identifier cookie gets a fresh one
+ * (Max-Age: what is left of the consent, at most 400 days). No other response ever carries one.
  */
 #include <string.h>
+#include "internal.h"
 #include "omote/cookie.h"
 #include "omote/glue.h"
+#include "omote/identity.h"
 #include "omote/log.h"
 #include "omote/proxied.h"
 
@@ -96,6 +102,24 @@ static void add_document_headers(h2o_req_t *req, const omote_generation_t *gen, 
     h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 0, NULL, v.base, v.len);
 }
 
+static void issue_identifier(h2o_req_t *req, const omote_generation_t *gen, const omote_proxied_t *proxied)
+{
+    const omote_config_t *conf = gen->config;
+    if (!conf->consent.enabled || proxied->has_identifier || proxied->decided_at == 0 ||
+        (proxied->granted & omote_policy_identifier_purposes(gen->policy)) == 0)
+        return;
+    uint64_t max_age =
+        omote_identity_max_age(proxied->decided_at, conf->consent.lifetime_sec, (int64_t)(h2o_now(req->conn->ctx->loop) / 1000));
+    char id[OMOTE_IDENTITY_LEN + 1];
+    if (max_age == 0)
+        return;
+    if (omote_identity_mint(id) != 0) {
+        omote_log(OMOTE_LOG_WARN, MODULE, "event=identifier_not_issued reason=\"no random bytes\"");
+        return;
+    }
+    omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, id, max_age);
+}
+
 static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
 {
     const omote_proxied_t *proxied = omote_proxied_of(req);
@@ -103,8 +127,10 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
         const omote_generation_t *gen = proxied->link->gen;
         omote_purpose_set_t granted = omote_visitor_purposes(req, gen);
         filter_set_cookies(req, gen, omote_worker_of(req->conn->ctx), granted);
-        if (is_document(req))
+        if (is_document(req)) {
             add_document_headers(req, gen, granted);
+            issue_identifier(req, gen, proxied);
+        }
     }
     h2o_setup_next_ostream(req, slot);
 }

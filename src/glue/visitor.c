@@ -77,15 +77,45 @@ omote_purpose_set_t omote_visitor_granted(const omote_generation_t *gen, uint32_
     return (purposes & configured) | omote_policy_necessary(gen->policy);
 }
 
+omote_purpose_set_t omote_visitor_consent(h2o_req_t *req, const omote_generation_t *gen, int64_t *decided_at)
+{
+    omote_consent_decision_t decision;
+    *decided_at = 0;
+    if (!gen->config->consent.enabled || omote_visitor_decision(req, gen, &decision) != OMOTE_CONSENT_TOKEN_VALID)
+        return omote_policy_necessary(gen->policy);
+    *decided_at = decision.time_sec;
+    return omote_visitor_granted(gen, decision.purposes);
+}
+
 omote_purpose_set_t omote_visitor_purposes(h2o_req_t *req, const omote_generation_t *gen)
 {
     const omote_proxied_t *proxied = omote_proxied_of(req);
     if (proxied != NULL)
         return proxied->granted; /* read when the request was handed on */
-    if (!gen->config->consent.enabled)
-        return omote_policy_necessary(gen->policy);
-    omote_consent_decision_t decision;
-    if (omote_visitor_decision(req, gen, &decision) != OMOTE_CONSENT_TOKEN_VALID)
-        return omote_policy_necessary(gen->policy);
-    return omote_visitor_granted(gen, decision.purposes);
+    int64_t decided_at;
+    return omote_visitor_consent(req, gen, &decided_at);
+}
+
+int omote_visitor_identifier(h2o_req_t *req, const omote_generation_t *gen, char out[OMOTE_IDENTITY_LEN + 1])
+{
+    char name[OMOTE_CONSENT_COOKIE_NAME_MAX_LEN + 8];
+    size_t name_len = omote_visitor_cookie_name(req, gen->config->consent.identifier_cookie_name, name, sizeof(name));
+    int found = 0;
+
+    /* several cookies of that name: the first well-formed one counts */
+    for (size_t i = 0; i != req->headers.size; ++i) {
+        if (req->headers.entries[i].name != &H2O_TOKEN_COOKIE->buf)
+            continue;
+        h2o_iovec_t header = req->headers.entries[i].value, value;
+        size_t pos = 0;
+        while (next_cookie(header, &pos, name, name_len, &value)) {
+            if (omote_identity_is_valid(value.base, value.len)) {
+                memcpy(out, value.base, OMOTE_IDENTITY_LEN);
+                out[OMOTE_IDENTITY_LEN] = '\0';
+                return 1;
+            }
+            found = -1;
+        }
+    }
+    return found;
 }

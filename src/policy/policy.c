@@ -21,6 +21,8 @@
 struct st_omote_policy_t {
     const omote_config_t *conf;
     omote_purpose_set_t necessary;
+    omote_purpose_set_t identifier; /* purposes with needs_identifier */
+    omote_purpose_set_t gpc;        /* purposes "Sec-GPC: 1" denies by default */
     omote_signature_t *signatures;
     size_t num_signatures;
     /* one pass over script text instead of one memmem per signature: signatures by the hash of
@@ -134,9 +136,14 @@ omote_policy_t *omote_policy_create(const omote_config_t *conf, const char *sign
 {
     omote_policy_t *policy = xcalloc(1, sizeof(*policy));
     policy->conf = conf;
-    for (size_t i = 0; i != conf->num_purposes; ++i)
+    for (size_t i = 0; i != conf->num_purposes; ++i) {
         if (conf->purposes[i].strictly_necessary)
             policy->necessary |= (omote_purpose_set_t)1 << i;
+        if (conf->purposes[i].needs_identifier && !conf->purposes[i].strictly_necessary)
+            policy->identifier |= (omote_purpose_set_t)1 << i;
+        if (conf->purposes[i].gpc)
+            policy->gpc |= (omote_purpose_set_t)1 << i;
+    }
 
     size_t used = 0;
     for (size_t i = 0; i != conf->headers.num_permissions_policy_deny; ++i) {
@@ -180,6 +187,21 @@ void omote_policy_free(omote_policy_t *policy)
 omote_purpose_set_t omote_policy_necessary(const omote_policy_t *policy)
 {
     return policy->necessary;
+}
+
+omote_purpose_set_t omote_policy_identifier_purposes(const omote_policy_t *policy)
+{
+    return policy->identifier;
+}
+
+omote_purpose_set_t omote_policy_gpc_purposes(const omote_policy_t *policy)
+{
+    return policy->gpc;
+}
+
+omote_purpose_set_t omote_policy_apply_gpc(const omote_policy_t *policy, omote_purpose_set_t granted, omote_purpose_set_t named)
+{
+    return granted & ~(policy->gpc & ~named & ~policy->necessary);
 }
 
 /* whether `host` is `domain` or a subdomain of it */

@@ -531,7 +531,7 @@ static void test_trackers(void)
     "\"purposes\": [{\"id\": \"necessary\", \"strictly_necessary\": true, \"cookies\": [\"session\", \"cart_*\"]},"              \
     " {\"id\": \"analytics\", \"needs_identifier\": true, \"name\": {\"en\": \"Analytics\", \"ja\": \"分析\"},"                  \
     " \"description\": {\"en\": \"Counting visits.\"}, \"cookies\": [\"_ga*\", \"_gid\"]},"                                        \
-    " {\"id\": \"marketing\", \"cookies\": [\"_fbp\"]}]"
+    " {\"id\": \"marketing\", \"gpc\": true, \"cookies\": [\"_fbp\"]}]"
 
 static void test_purposes_and_vendors(void)
 {
@@ -545,6 +545,8 @@ static void test_purposes_and_vendors(void)
         is_str(conf->purposes[0].id, "necessary", "purposes: id");
         is_int(conf->purposes[0].strictly_necessary, 1, "purposes: strictly_necessary");
         is_int(conf->purposes[1].needs_identifier, 1, "purposes: needs_identifier");
+        is_int(conf->purposes[1].gpc, 0, "purposes: gpc defaults to false");
+        is_int(conf->purposes[2].gpc, 1, "purposes: gpc");
         is_str(conf->purposes[1].name_ja, "分析", "purposes: Japanese name");
         ok(conf->purposes[1].description_ja == NULL, "purposes: absent text stays NULL");
         is_int(conf->purposes[1].num_cookies, 2, "purposes: cookie patterns");
@@ -569,6 +571,10 @@ static void test_purposes_and_vendors(void)
                    "purposes: only en and ja texts");
     check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"strictly_necessary\": `1}]}",
                    "purposes[0].strictly_necessary: expected true or false, got an integer", "purposes: boolean flag");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"gpc\": `\"yes\"}]}", "purposes[0].gpc: expected true or false, got a string",
+                   "purposes: gpc is a boolean");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", `\"gcp\": true}]}", "purposes[0].gcp: unknown key (did you mean \"gpc\"?)",
+                   "purposes: gpc misspelt");
     check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}], \"vendors\": [{\"name\": \"V\", \"purpose\": `\"b\", \"hosts\": [\"v.example\"]}]}",
                    "vendors[0].purpose: \"b\" is not a purpose declared in \"purposes\"", "vendors: unknown purpose");
     check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\"}], \"vendors\": [`{\"name\": \"V\", \"purpose\": \"a\"}]}",

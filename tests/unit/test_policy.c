@@ -11,7 +11,7 @@ static const char config_json[] =
     " \"purposes\": ["
     "  {\"id\": \"necessary\", \"strictly_necessary\": true, \"cookies\": [\"session\", \"cart_*\"]},"
     "  {\"id\": \"analytics\", \"needs_identifier\": true, \"cookies\": [\"_ga*\", \"_gid\"]},"
-    "  {\"id\": \"marketing\", \"cookies\": [\"_fbp\", \"_gcl_*\"]}],"
+    "  {\"id\": \"marketing\", \"gpc\": true, \"cookies\": [\"_fbp\", \"_gcl_*\"]}],"
     " \"vendors\": ["
     "  {\"name\": \"Google Analytics\", \"purpose\": \"analytics\", \"hosts\": [\"google-analytics.com\", \"googletagmanager.com\"],"
     "   \"paths\": [\"/ga/*\"]},"
@@ -57,6 +57,11 @@ int main(void)
     /* purposes */
     is_int(omote_policy_necessary(p), 1, "only the strictly necessary purpose is granted without consent");
     omote_purpose_set_t none = omote_policy_necessary(p), analytics = none | 2, all = 7;
+    is_int(omote_policy_identifier_purposes(p), 2, "needs_identifier: analytics");
+    is_int(omote_policy_gpc_purposes(p), 4, "gpc: marketing");
+    is_int(omote_policy_apply_gpc(p, all, 0), 3, "GPC with accept-all: marketing stays denied");
+    is_int(omote_policy_apply_gpc(p, all, 4), 7, "GPC: marketing granted by name wins");
+    is_int(omote_policy_apply_gpc(p, analytics, 0), 3, "GPC leaves other purposes alone");
 
     /* cookies */
     int purpose;
