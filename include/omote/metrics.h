@@ -68,6 +68,13 @@ typedef enum en_omote_removed_by_t {
 /** Consent decisions Redis acknowledged, by event (grant, change, refuse, withdraw). */
 #define OMOTE_METRICS_CONSENT_EVENTS 4
 
+/** First-party identifier events (the `event` label of omote_identifiers_total). */
+typedef enum en_omote_metrics_identifier_t {
+    OMOTE_METRICS_IDENTIFIER_ISSUED = 0, /* a freshly minted identifier set in a cookie */
+    OMOTE_METRICS_IDENTIFIER_EXPIRED,    /* an identifier cookie the request carried, expired (Max-Age=0) */
+    OMOTE_METRICS_IDENTIFIER_EVENTS
+} omote_metrics_identifier_t;
+
 /** CSP report directives counted by name; anything else is "other". */
 #define OMOTE_METRICS_CSP_DIRECTIVES 10
 
@@ -103,6 +110,8 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t consent_tokens[OMOTE_METRICS_CONSENT_TOKEN_RESULTS]; /* consent cookies read, by outcome */
     uint64_t consent_decisions[OMOTE_METRICS_CONSENT_EVENTS];     /* recorded (EXEC acknowledged), by event */
     uint64_t consent_store_failures; /* consent calls answered 503: Redis not connected, timed out or refused */
+    uint64_t consent_erasures;       /* DELETE me applied (EXEC acknowledged) */
+    uint64_t identifiers[OMOTE_METRICS_IDENTIFIER_EVENTS]; /* by omote_metrics_identifier_t */
 } omote_metrics_shard_t;
 
 struct st_omote_rules_stats_t;

@@ -1,8 +1,8 @@
 /*
  * The consent endpoints under api.prefix: GET consent (the visitor's state, read from the token),
  * POST consent (a decision, JSON or an HTML form), DELETE consent (withdraw everything). Bodies
- * are judged here; the Redis commands come from src/consent/record.c and go out pipelined as one
- * MULTI/EXEC on this thread's connection.
+ * are parsed by src/consent/body.c; the Redis commands come from src/consent/record.c and go out
+ * pipelined as one MULTI/EXEC on this thread's connection.
  *
  * Failure policy: nothing is stored on any error, and a decision is answered 2xx with its
  * cookie only after EXEC's reply says Redis applied it. Redis not connected, slower than
@@ -24,6 +24,7 @@
  * and its record is found later only through the audit stream's `record` field.
  */
 #include "internal.h"
+#include "omote/consent_body.h"
 #include "omote/consent_record.h"
 #include "omote/glue.h"
 #include "omote/identity.h"
@@ -36,7 +37,6 @@
 
 #define MODULE "omote/consent"
 #define RETRY_AFTER_SEC "5"
-#define MAX_RETURN_PATH 2048
 
 /* a decision waiting for EXEC's reply; lives in the request's pool */
 struct st_consent_wait_t {
@@ -49,15 +49,7 @@ struct st_consent_wait_t {
     const char *return_to; /* a form post: the same-origin path answered with 303; NULL for JSON */
     int identifier_state;  /* omote_visitor_identifier of the request: 1 well-formed, -1 malformed, 0 absent */
     char identifier[OMOTE_IDENTITY_LEN + 1]; /* set when the decision grants a needs_identifier purpose */
-};
-
-/* a parsed request body */
-struct st_consent_choice_t {
-    uint32_t granted;
-    omote_consent_source_t source;
-    const char *return_to;
-    uint32_t named; /* purposes granted by name (a JSON member or a ticked box) */
-    int is_all;     /* an accept-all: {"all": true} or the form's all=1 */
+    int is_new_identifier;                   /* minted for this answer (not the visitor's own) */
 };
 
 /* ---- answers ---- */
@@ -157,208 +149,7 @@ const char *omote_consent_cross_origin_reason(h2o_req_t *req)
     return f != -1 ? NULL : "neither Origin nor Sec-Fetch-Site shows a same-origin request";
 }
 
-/* ---- bodies ---- */
-
-static int purpose_index(const omote_config_t *conf, const char *id, size_t len)
-{
-    for (size_t i = 0; i != conf->num_purposes; ++i)
-        if (strlen(conf->purposes[i].id) == len && memcmp(conf->purposes[i].id, id, len) == 0)
-            return (int)i;
-    return -1;
-}
-
-static uint32_t all_purposes(const omote_config_t *conf)
-{
-    return conf->num_purposes >= 32 ? UINT32_MAX : ((uint32_t)1 << conf->num_purposes) - 1;
-}
-
-/* sets or clears purpose `i`; a strictly necessary purpose cannot be refused */
-static const char *set_purpose(const omote_config_t *conf, struct st_consent_choice_t *choice, int i, int grant, char *detail,
-                               size_t detailsz)
-{
-    if (!grant && conf->purposes[i].strictly_necessary) {
-        snprintf(detail, detailsz, "purpose \"%s\" is strictly necessary and cannot be refused", conf->purposes[i].id);
-        return detail;
-    }
-    if (grant) {
-        choice->granted |= (uint32_t)1 << i;
-        choice->named |= (uint32_t)1 << i;
-    }
-    return NULL;
-}
-
-/* Reads a JSON body; returns NULL, or the problem (in `detail` or a literal). */
-static const char *parse_json(h2o_req_t *req, const omote_generation_t *gen, struct st_consent_choice_t *choice, char *detail,
-                              size_t detailsz)
-{
-    const omote_config_t *conf = gen->config;
-    json_error_t jerr;
-    json_t *doc = json_loadb(req->entity.base != NULL ? req->entity.base : "", req->entity.len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *problem = NULL, *key;
-    json_t *value;
-
-    if (doc == NULL) {
-        snprintf(detail, detailsz, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-        return detail;
-    }
-    if (!json_is_object(doc)) {
-        problem = "expected a JSON object: {\"purposes\": {\"<id>\": true|false, ...}} or {\"all\": true|false}";
-        goto Exit;
-    }
-    json_object_foreach(doc, key, value)
-    {
-        if (strcmp(key, "purposes") != 0 && strcmp(key, "all") != 0 && strcmp(key, "source") != 0) {
-            snprintf(detail, detailsz, "unknown member \"%.64s\" (expected purposes, all, source)", key);
-            problem = detail;
-            goto Exit;
-        }
-    }
-    json_t *all = json_object_get(doc, "all"), *purposes = json_object_get(doc, "purposes"),
-           *source = json_object_get(doc, "source");
-    if ((all == NULL) == (purposes == NULL)) {
-        problem = "give exactly one of \"purposes\" and \"all\"";
-        goto Exit;
-    }
-    if (source != NULL) {
-        if (json_is_string(source) && strcmp(json_string_value(source), "banner") == 0)
-            choice->source = OMOTE_CONSENT_SOURCE_BANNER;
-        else if (!json_is_string(source) || strcmp(json_string_value(source), "api") != 0) {
-            problem = "\"source\" must be \"api\" or \"banner\"";
-            goto Exit;
-        }
-    }
-    if (all != NULL) {
-        if (!json_is_boolean(all)) {
-            problem = "\"all\" must be true or false";
-            goto Exit;
-        }
-        choice->granted = json_is_true(all) ? all_purposes(conf) : 0;
-        choice->is_all = json_is_true(all);
-        goto Exit;
-    }
-    if (!json_is_object(purposes)) {
-        problem = "\"purposes\" must be an object of purpose ids to true or false";
-        goto Exit;
-    }
-    json_object_foreach(purposes, key, value)
-    {
-        int i = purpose_index(conf, key, strlen(key));
-        if (i < 0) {
-            snprintf(detail, detailsz, "unknown purpose \"%.64s\"", key);
-            problem = detail;
-            goto Exit;
-        }
-        if (!json_is_boolean(value)) {
-            snprintf(detail, detailsz, "purposes.%s must be true or false", conf->purposes[i].id);
-            problem = detail;
-            goto Exit;
-        }
-        if ((problem = set_purpose(conf, choice, i, json_is_true(value), detail, detailsz)) != NULL)
-            goto Exit;
-    }
-Exit:
-    json_decref(doc);
-    return problem;
-}
-
-static int hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
-}
-
-/* percent-decodes one form field (with '+' as space) into the pool; NULL when malformed or holding a NUL */
-static char *form_decode(h2o_mem_pool_t *pool, const char *s, size_t len)
-{
-    char *out = h2o_mem_alloc_pool(pool, len + 1), *o = out;
-    for (size_t i = 0; i != len; ++i) {
-        if (s[i] == '+') {
-            *o++ = ' ';
-        } else if (s[i] == '%') {
-            int hi, lo;
-            if (i + 2 >= len || (hi = hex_value(s[i + 1])) < 0 || (lo = hex_value(s[i + 2])) < 0 || (hi == 0 && lo == 0))
-                return NULL;
-            *o++ = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* -1 when `v` is no boolean a form sends ("on" from a checkbox, "1"/"0", "true"/"false", "off") */
-static int form_bool(const char *v)
-{
-    if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
-        return 1;
-    if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
-        return 0;
-    return -1;
-}
-
-/* a path on this site: "/..." but not "//host" or "/\host", no control bytes */
-static int is_local_path(const char *p)
-{
-    size_t len = strlen(p);
-    if (len == 0 || len > MAX_RETURN_PATH || p[0] != '/' || p[1] == '/' || p[1] == '\\')
-        return 0;
-    for (size_t i = 0; i != len; ++i)
-        if ((unsigned char)p[i] < 0x21 || p[i] == 0x7f || p[i] == '\\')
-            return 0;
-    return 1;
-}
-
-/* Reads a form body: purpose fields (a checked box sends "on"), "all", "return"; as parse_json. */
-static const char *parse_form(h2o_req_t *req, const omote_generation_t *gen, struct st_consent_choice_t *choice, char *detail,
-                              size_t detailsz)
-{
-    const omote_config_t *conf = gen->config;
-    const char *p = req->entity.base, *end = p + req->entity.len;
-    int all = -1;
-
-    choice->source = OMOTE_CONSENT_SOURCE_FORM;
-    choice->return_to = "/";
-    while (p != NULL && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p)), *field_end = amp != NULL ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(field_end - p));
-        if (field_end == p) {
-            p = amp != NULL ? amp + 1 : NULL;
-            continue;
-        }
-        char *name = form_decode(&req->pool, p, (size_t)((eq != NULL ? eq : field_end) - p));
-        char *value = eq != NULL ? form_decode(&req->pool, eq + 1, (size_t)(field_end - eq - 1)) : "";
-        p = amp != NULL ? amp + 1 : NULL;
-        if (name == NULL || value == NULL)
-            return "malformed form field (bad percent-encoding)";
-        int b = form_bool(value), i;
-        if (strcmp(name, "return") == 0) {
-            if (!is_local_path(value))
-                return "\"return\" must be a path on this site (starting with a single /)";
-            choice->return_to = value;
-        } else if (strcmp(name, "all") == 0) {
-            if (b < 0)
-                return "\"all\" must be 1 or 0 (true, false, on, off)";
-            all = b;
-        } else if ((i = purpose_index(conf, name, strlen(name))) >= 0) {
-            const char *problem;
-            if (b < 0) {
-                snprintf(detail, detailsz, "field %s must be on, 1 or true (granted), or off, 0 or false", conf->purposes[i].id);
-                return detail;
-            }
-            if ((problem = set_purpose(conf, choice, i, b, detail, detailsz)) != NULL)
-                return problem;
-        } else {
-            snprintf(detail, detailsz, "unknown purpose \"%.64s\"", name);
-            return detail;
-        }
-    }
-    if (all >= 0) { /* an "accept all" or "reject all" button decides whatever boxes were ticked */
-        choice->granted = all ? all_purposes(conf) : 0;
-        choice->is_all = all;
-    }
-    return NULL;
-}
+/* ---- bodies (parsed by src/consent/body.c) ---- */
 
 static int media_type_is(h2o_req_t *req, const char *type)
 {
@@ -408,11 +199,16 @@ static void on_exec(void *data, const redisReply *reply, const char *errstr)
     omote_metrics_add(&worker->metrics.consent_decisions[wait->event], 1);
     omote_log(OMOTE_LOG_INFO, MODULE, "event=consent_recorded decision=%s", omote_consent_event_name(wait->event));
     omote_consent_set_cookie(req, conf->consent.cookie_name, wait->token, conf->consent.lifetime_sec);
-    if (wait->identifier[0] != '\0')
+    if (wait->identifier[0] != '\0') {
         omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, wait->identifier,
                                  omote_identity_max_age(wait->decision.time_sec, conf->consent.lifetime_sec, wait->decision.time_sec));
-    else if (wait->identifier_state != 0 || wait->event == OMOTE_CONSENT_EVENT_WITHDRAW)
+        if (wait->is_new_identifier)
+            omote_metrics_add(&worker->metrics.identifiers[OMOTE_METRICS_IDENTIFIER_ISSUED], 1);
+    } else if (wait->identifier_state != 0 || wait->event == OMOTE_CONSENT_EVENT_WITHDRAW) {
         omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, "", 0); /* no identifier purpose left: expire it */
+        if (wait->identifier_state != 0) /* a withdrawal without one expires nothing the visitor has */
+            omote_metrics_add(&worker->metrics.identifiers[OMOTE_METRICS_IDENTIFIER_EXPIRED], 1);
+    }
     if (wait->return_to != NULL) {
         req->res.status = 303;
         req->res.reason = "See Other";
@@ -485,9 +281,12 @@ static void record(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t
         wait->identifier[0] = '\0';
     if ((granted & omote_policy_identifier_purposes(gen->policy)) == 0) {
         wait->identifier[0] = '\0'; /* no purpose needing it: the answer expires any the visitor sends */
-    } else if (wait->identifier[0] == '\0' && omote_identity_mint(wait->identifier) != 0) {
-        omote_send_json_error(req, 500, "Internal Server Error", "internal error", "no random bytes for an identifier");
-        return;
+    } else if (wait->identifier[0] == '\0') {
+        if (omote_identity_mint(wait->identifier) != 0) {
+            omote_send_json_error(req, 500, "Internal Server Error", "internal error", "no random bytes for an identifier");
+            return;
+        }
+        wait->is_new_identifier = 1;
     }
     wait->decision = (omote_consent_decision_t){.purposes = granted, .time_sec = rec.time_sec, .has_record_id = !is_refusal};
     snprintf(wait->decision.policy_version, sizeof(wait->decision.policy_version), "%s", conf->consent.policy_version);
@@ -515,34 +314,37 @@ static void handle_get(h2o_req_t *req, const omote_generation_t *gen)
 
 static void handle_post(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
 {
-    struct st_consent_choice_t choice = {0, OMOTE_CONSENT_SOURCE_API, NULL, 0, 0};
-    char detail[256];
-    const char *problem;
+    const omote_config_t *conf = gen->config;
+    omote_consent_body_t body;
+    omote_consent_body_kind_t kind;
 
-    if (req->entity.len > gen->config->limits.api_body_bytes) {
+    if (req->entity.len > conf->limits.api_body_bytes) {
         omote_send_json_error(req, 413, "Payload Too Large", "body too large", "the body is larger than limits.api_body_bytes");
         return;
     }
     if (media_type_is(req, "application/json")) {
-        problem = parse_json(req, gen, &choice, detail, sizeof(detail));
+        kind = OMOTE_CONSENT_BODY_JSON;
     } else if (media_type_is(req, "application/x-www-form-urlencoded")) {
-        problem = parse_form(req, gen, &choice, detail, sizeof(detail));
+        kind = OMOTE_CONSENT_BODY_FORM;
     } else {
         omote_send_json_error(req, 415, "Unsupported Media Type", "unsupported media type",
                               "expected application/json or application/x-www-form-urlencoded");
         return;
     }
-    if (problem != NULL) {
-        omote_send_json_error(req, 400, "Bad Request", "bad consent", problem);
+    if (omote_consent_body_parse(&body, kind, req->entity.base, req->entity.len, conf->purposes, conf->num_purposes) != 0) {
+        omote_send_json_error(req, 400, "Bad Request", "bad consent", body.error);
         return;
     }
     int gpc_shaped = 0;
-    if (choice.is_all && received_gpc(req)) {
-        uint32_t honoured = omote_policy_apply_gpc(gen->policy, choice.granted, choice.named);
-        gpc_shaped = honoured != choice.granted;
-        choice.granted = honoured;
+    if (body.is_all && received_gpc(req)) {
+        uint32_t honoured = omote_policy_apply_gpc(gen->policy, body.granted, body.named);
+        gpc_shaped = honoured != body.granted;
+        body.granted = honoured;
     }
-    record(req, gen, worker, choice.granted, OMOTE_CONSENT_EVENT_GRANT, choice.source, gpc_shaped, choice.return_to);
+    const char *return_to = NULL; /* the answer waits for Redis: the path moves to the request's pool */
+    if (kind == OMOTE_CONSENT_BODY_FORM)
+        return_to = h2o_strdup(&req->pool, body.return_to, strlen(body.return_to)).base;
+    record(req, gen, worker, body.granted, OMOTE_CONSENT_EVENT_GRANT, body.source, gpc_shaped, return_to);
 }
 
 void omote_consent_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)

@@ -207,18 +207,22 @@ static void on_erase_exec(void *data, const redisReply *reply, const char *errst
 {
     struct st_me_wait_t *wait = data;
     h2o_req_t *req = wait->req;
+    omote_worker_t *worker = omote_worker_of(req->conn->ctx);
     const omote_config_t *conf = wait->gen->config;
     size_t n = wait->record_hex[0] != '\0' ? 1 + (wait->num_entries != 0) + 1 : 1;
+    char identifier[OMOTE_IDENTITY_LEN + 1];
 
     wait->pending = NULL;
     if (!exec_applied(reply, n)) {
-        omote_consent_send_unavailable(req, omote_worker_of(req->conn->ctx),
-                                       errstr != NULL ? errstr : "Redis did not apply the erasure");
+        omote_consent_send_unavailable(req, worker, errstr != NULL ? errstr : "Redis did not apply the erasure");
         return;
     }
     int record_deleted = n != 1 && reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == 1;
     long long deleted = n == 3 && reply->element[1]->type == REDIS_REPLY_INTEGER ? reply->element[1]->integer : 0;
     omote_log(OMOTE_LOG_INFO, MODULE, "event=erased record_deleted=%d audit_entries_deleted=%lld", record_deleted, deleted);
+    omote_metrics_add(&worker->metrics.consent_erasures, 1);
+    if (omote_visitor_identifier(req, wait->gen, identifier) != 0) /* the request carried one: it is expired now */
+        omote_metrics_add(&worker->metrics.identifiers[OMOTE_METRICS_IDENTIFIER_EXPIRED], 1);
     omote_consent_set_cookie(req, conf->consent.cookie_name, "", 0);
     omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, "", 0);
     json_t *doc = json_pack("{s:b,s:b,s:I,s:o}", "erased", 1, "record_deleted", record_deleted, "audit_entries_deleted",

@@ -118,6 +118,7 @@ static void issue_identifier(h2o_req_t *req, const omote_generation_t *gen, cons
         return;
     }
     omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, id, max_age);
+    omote_metrics_add(&omote_worker_of(req->conn->ctx)->metrics.identifiers[OMOTE_METRICS_IDENTIFIER_ISSUED], 1);
 }
 
 static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)

@@ -189,6 +189,13 @@ static void render_removals(struct out_t *out, omote_metrics_shard_t *const *sha
         emit(out, "omote_consent_decisions_total{event=\"%s\"} %llu\n", events[i], (unsigned long long)SUM(consent_decisions[i]));
     render_counter(out, "omote_consent_store_failures_total", "Consent calls answered 503 because Redis was down, slow or refused.",
                    "counter", SUM(consent_store_failures));
+    render_counter(out, "omote_consent_erasures_total", "Erasures (DELETE me) Redis applied.", "counter", SUM(consent_erasures));
+    emit(out, "# HELP omote_identifiers_total First-party identifiers: freshly minted and set in a cookie (issued), or sent by "
+              "the visitor and expired by withdrawal, a decision without an identifier purpose, or erasure (expired).\n"
+              "# TYPE omote_identifiers_total counter\n"
+              "omote_identifiers_total{event=\"issued\"} %llu\nomote_identifiers_total{event=\"expired\"} %llu\n",
+         (unsigned long long)SUM(identifiers[OMOTE_METRICS_IDENTIFIER_ISSUED]),
+         (unsigned long long)SUM(identifiers[OMOTE_METRICS_IDENTIFIER_EXPIRED]));
 }
 
 static void render_rules(struct out_t *out, const omote_metrics_process_t *process)

@@ -294,6 +294,15 @@ class ConsentTest(unittest.TestCase):
         record = as_dict(redis_call(self.redis_port, "HGETALL", "omote:consent:" + rid.hex()))
         self.assertEqual((record["event"], record["granted"]), ("withdraw", "necessary"))
         self.assertFalse(r.json()["recorded"])
+        # the counters: the first grant minted an identifier; an erasure expires the one the visitor sends
+        before = self.stack.omote.metrics()
+        self.assertGreaterEqual(before.get('omote_identifiers_total{event="issued"}', 0), 1)
+        cookie = "omote_consent=%s; omote_id=%s" % (token_of(r), "ab" * 16)
+        e = H.http1_request(self.port, "DELETE", "/_omote/me", headers=[("Origin", self.own_origin()), ("Cookie", cookie)])
+        self.assertEqual(e.status, 200, e)
+        after = self.stack.omote.metrics()
+        for name in ("omote_consent_erasures_total", 'omote_identifiers_total{event="expired"}'):
+            self.assertEqual(after.get(name, 0), before.get(name, 0) + 1, name)
 
     def test_form_post_answers_303_back_to_the_page(self):
         r = self.post(b"analytics=on&return=%2Fcart.html%3Fx%3D1", ctype="application/x-www-form-urlencoded",
