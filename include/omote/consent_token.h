@@ -81,6 +81,13 @@ omote_consent_token_result_t omote_consent_token_decode(const omote_consent_keys
                                                         int64_t now_sec, uint64_t lifetime_sec, const char *policy_version,
                                                         omote_consent_decision_t *out);
 
+/**
+ * The time and policy checks of omote_consent_token_decode, for a decision already authenticated
+ * (a cache of verified tokens re-checks these on every use): VALID, EXPIRED or OUTDATED_POLICY.
+ */
+omote_consent_token_result_t omote_consent_token_check_current(const omote_consent_decision_t *decision, int64_t now_sec,
+                                                               uint64_t lifetime_sec, const char *policy_version);
+
 /** "valid", "malformed", "unknown_key", "bad_mac", "expired", "outdated_policy": for metrics and logs. */
 const char *omote_consent_token_result_name(omote_consent_token_result_t result);
 

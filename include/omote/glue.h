@@ -45,6 +45,9 @@ void omote_response_headers_register(h2o_pathconf_t *pathconf);
  */
 omote_purpose_set_t omote_visitor_purposes(h2o_req_t *req, const omote_generation_t *gen);
 
+/** Frees the worker's cache of verified consent tokens (at thread exit). */
+void omote_visitor_free_cache(omote_worker_t *worker);
+
 /**
  * Answers a request under api.prefix (omote's own endpoints, never proxied): POST csp-report,
  * GET/POST/DELETE consent (when the consent section is configured), and a JSON 404 for anything else.

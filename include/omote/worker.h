@@ -60,6 +60,7 @@ typedef struct st_omote_worker_t {
     omote_metrics_shard_t metrics;
     struct st_omote_redis_t *redis;
     struct st_omote_tracker_cache_t *tracker_cache; /* recent rule decisions of this thread (NULL on the admin thread) */
+    struct st_omote_token_cache_t *token_cache;     /* consent tokens this thread verified lately (glue/visitor.c) */
     omote_generation_t *gen;     /* the generation this thread serves new requests with (a reference) */
     omote_origin_link_t *origin; /* NULL on the admin thread */
     h2o_linklist_t retired_origins;  /* links of older generations with requests in flight */

@@ -116,6 +116,18 @@ static int is_kid_char(char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
+omote_consent_token_result_t omote_consent_token_check_current(const omote_consent_decision_t *d, int64_t now_sec, uint64_t lifetime_sec,
+                                                               const char *policy_version)
+{
+    /* both bounds are written so that nothing overflows: 0 <= time_sec <= 2^62, now_sec any int64 */
+    if (now_sec < d->time_sec - OMOTE_CONSENT_TOKEN_MAX_SKEW_SEC ||
+        (now_sec >= d->time_sec && (uint64_t)(now_sec - d->time_sec) >= lifetime_sec))
+        return OMOTE_CONSENT_TOKEN_EXPIRED;
+    if (strcmp(d->policy_version, policy_version) != 0)
+        return OMOTE_CONSENT_TOKEN_OUTDATED_POLICY;
+    return OMOTE_CONSENT_TOKEN_VALID;
+}
+
 omote_consent_token_result_t omote_consent_token_decode(const omote_consent_keys_t *keys, const char *token, size_t len,
                                                         int64_t now_sec, uint64_t lifetime_sec, const char *policy_version,
                                                         omote_consent_decision_t *out)
@@ -150,12 +162,9 @@ omote_consent_token_result_t omote_consent_token_decode(const omote_consent_keys
     if (parse_payload(payload, (size_t)plen, &d) != 0)
         return OMOTE_CONSENT_TOKEN_MALFORMED;
 
-    /* both bounds are written so that nothing overflows: 0 <= time_sec <= 2^62, now_sec any int64 */
-    if (now_sec < d.time_sec - OMOTE_CONSENT_TOKEN_MAX_SKEW_SEC ||
-        (now_sec >= d.time_sec && (uint64_t)(now_sec - d.time_sec) >= lifetime_sec))
-        return OMOTE_CONSENT_TOKEN_EXPIRED;
-    if (strcmp(d.policy_version, policy_version) != 0)
-        return OMOTE_CONSENT_TOKEN_OUTDATED_POLICY;
+    omote_consent_token_result_t current = omote_consent_token_check_current(&d, now_sec, lifetime_sec, policy_version);
+    if (current != OMOTE_CONSENT_TOKEN_VALID)
+        return current;
     memcpy(d.kid, kid, kid_len);
     d.kid[kid_len] = '\0';
     *out = d;

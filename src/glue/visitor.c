@@ -43,6 +43,68 @@ static int next_cookie(h2o_iovec_t header, size_t *pos, const char *name, size_t
     return 0;
 }
 
+/*
+ * Tokens this thread verified lately: a visitor sends the same cookie with every request, and its
+ * HMAC is most of what checking it costs (~1 us against ~45 us for a whole small page). An entry
+ * is the exact token string, compared in full, with the decision it carried; the generation id is
+ * the epoch, so new keys or a new policy version forget everything. Time and policy are checked
+ * again on every use, so a cached token still expires.
+ */
+#define TOKEN_CACHE_SLOTS 256
+
+struct st_token_cache_entry_t {
+    uint64_t epoch; /* 0: empty */
+    uint8_t len;
+    char token[OMOTE_CONSENT_TOKEN_MAX_LEN];
+    omote_consent_decision_t decision;
+};
+
+struct st_omote_token_cache_t {
+    struct st_token_cache_entry_t slots[TOKEN_CACHE_SLOTS];
+};
+
+static struct st_token_cache_entry_t *token_slot(omote_worker_t *worker, const char *token, size_t len)
+{
+    if (worker->token_cache == NULL) {
+        worker->token_cache = h2o_mem_alloc(sizeof(*worker->token_cache));
+        memset(worker->token_cache, 0, sizeof(*worker->token_cache));
+    }
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i != len; ++i)
+        h = (h ^ (unsigned char)token[i]) * 16777619u;
+    return &worker->token_cache->slots[h % TOKEN_CACHE_SLOTS];
+}
+
+void omote_visitor_free_cache(omote_worker_t *worker)
+{
+    free(worker->token_cache);
+    worker->token_cache = NULL;
+}
+
+static int decode_token(omote_worker_t *worker, const omote_generation_t *gen, const char *token, size_t len, int64_t now,
+                        omote_consent_decision_t *decision)
+{
+    const omote_config_t *conf = gen->config;
+    if (len > OMOTE_CONSENT_TOKEN_MAX_LEN)
+        return OMOTE_CONSENT_TOKEN_MALFORMED;
+    struct st_token_cache_entry_t *slot = token_slot(worker, token, len);
+    if (slot->epoch == gen->id && slot->len == len && memcmp(slot->token, token, len) == 0) {
+        int r = omote_consent_token_check_current(&slot->decision, now, conf->consent.lifetime_sec, conf->consent.policy_version);
+        if (r == OMOTE_CONSENT_TOKEN_VALID)
+            *decision = slot->decision;
+        return r;
+    }
+    int r = omote_consent_token_decode(conf->consent.keys, token, len, now, conf->consent.lifetime_sec, conf->consent.policy_version,
+                                       decision);
+    if (r == OMOTE_CONSENT_TOKEN_VALID) {
+        slot->epoch = gen->id;
+        slot->len = (uint8_t)len;
+        memcpy(slot->token, token, len);
+        slot->decision = *decision;
+    }
+    return r;
+}
+
 int omote_visitor_decision(h2o_req_t *req, const omote_generation_t *gen, omote_consent_decision_t *decision)
 {
     const omote_config_t *conf = gen->config;
@@ -58,8 +120,7 @@ int omote_visitor_decision(h2o_req_t *req, const omote_generation_t *gen, omote_
         h2o_iovec_t header = req->headers.entries[i].value, value;
         size_t pos = 0;
         while (result != OMOTE_CONSENT_TOKEN_VALID && next_cookie(header, &pos, name, name_len, &value)) {
-            int r = omote_consent_token_decode(conf->consent.keys, value.base, value.len, now, conf->consent.lifetime_sec,
-                                               conf->consent.policy_version, decision);
+            int r = decode_token(omote_worker_of(req->conn->ctx), gen, value.base, value.len, now, decision);
             if (result == OMOTE_VISITOR_TOKEN_ABSENT || r == OMOTE_CONSENT_TOKEN_VALID)
                 result = r;
         }

@@ -416,6 +416,7 @@ static void *worker_main(void *arg)
     worker->redis = NULL;
     omote_tracker_cache_free(worker->tracker_cache);
     worker->tracker_cache = NULL;
+    omote_visitor_free_cache(worker);
     __atomic_sub_fetch(&threads_running, 1, __ATOMIC_RELEASE);
     return NULL;
 }

@@ -344,8 +344,25 @@ static void test_names(void)
     is_str(omote_consent_token_result_name(OMOTE_CONSENT_TOKEN_OUTDATED_POLICY), "outdated_policy", "names: outdated_policy");
 }
 
+/* the checks a cache of verified tokens repeats: the same boundaries as decode */
+static void test_check_current(void)
+{
+    omote_consent_decision_t d = {.purposes = 3, .time_sec = (int64_t)T0};
+    strcpy(d.policy_version, POLICY);
+    is_int(omote_consent_token_check_current(&d, (int64_t)T0, LIFETIME, POLICY), OMOTE_CONSENT_TOKEN_VALID, "current: valid");
+    is_int(omote_consent_token_check_current(&d, (int64_t)(T0 + LIFETIME - 1), LIFETIME, POLICY), OMOTE_CONSENT_TOKEN_VALID,
+           "current: one second before the lifetime ends");
+    is_int(omote_consent_token_check_current(&d, (int64_t)(T0 + LIFETIME), LIFETIME, POLICY), OMOTE_CONSENT_TOKEN_EXPIRED,
+           "current: a decision one lifetime old counts as none");
+    is_int(omote_consent_token_check_current(&d, (int64_t)T0 - OMOTE_CONSENT_TOKEN_MAX_SKEW_SEC - 1, LIFETIME, POLICY),
+           OMOTE_CONSENT_TOKEN_EXPIRED, "current: dated too far ahead");
+    is_int(omote_consent_token_check_current(&d, (int64_t)T0, LIFETIME, "2099-01-01"), OMOTE_CONSENT_TOKEN_OUTDATED_POLICY,
+           "current: another policy version");
+}
+
 int main(void)
 {
+    test_check_current();
     test_known_answer();
     test_tampering();
     test_rotation();
