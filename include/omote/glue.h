@@ -32,6 +32,12 @@ void omote_send_origin_error(h2o_req_t *req, int is_timeout, const char *detail)
 /** Whether HTML passes through the rewriter: trackers.rewrite_html, and lists, vendors or signatures to act on. */
 int omote_generation_rewrites_html(const omote_generation_t *gen);
 
+/** The metrics index of the filter list named `name` in `gen` (names are unique); 0 when none matches. */
+size_t omote_generation_list_index(const omote_generation_t *gen, const char *name);
+
+/** Whether the response is a document omote treats as HTML: text/html or application/xhtml+xml, any parameters. */
+int omote_response_is_html(h2o_req_t *req);
+
 /** Output filter: drops Set-Cookie of purposes not granted; adds Permissions-Policy and CSP to documents. */
 void omote_response_headers_register(h2o_pathconf_t *pathconf);
 

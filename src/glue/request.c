@@ -297,15 +297,6 @@ static int matches_block_path(h2o_req_t *req, const omote_config_t *conf)
     return 0;
 }
 
-/* the metrics index of the list named `name` (names are unique in a configuration) */
-static size_t list_index(const omote_generation_t *gen, const char *name)
-{
-    for (size_t i = 0; name != NULL && i != gen->config->trackers.num_lists; ++i)
-        if (strcmp(gen->config->trackers.lists[i].name, name) == 0)
-            return i;
-    return 0;
-}
-
 /*
  * A sub-resource request the rules block is a tracker reached through the shop's own name (a
  * first-party proxy path): it gets 204 without the origin. Only browsers' fetches are judged,
@@ -360,7 +351,7 @@ static int answer_if_tracker(h2o_req_t *req, const omote_generation_t *gen, omot
     } else if ((vendor = blocked_vendor_path(req, gen, granted)) >= 0) {
         by = OMOTE_REMOVED_BY_VENDOR;
     } else if (is_blocked_by_rules(req, gen, &why, &decision)) {
-        by = list_index(gen, why->list_name);
+        by = omote_generation_list_index(gen, why->list_name);
     } else {
         return 0;
     }

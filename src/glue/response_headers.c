@@ -21,18 +21,6 @@
 
 #define MODULE "omote/headers"
 
-static int is_document(h2o_req_t *req)
-{
-    ssize_t i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (i == -1)
-        return 0;
-    h2o_iovec_t v = req->res.headers.entries[i].value;
-    size_t end = 0;
-    while (end != v.len && v.base[end] != ';' && v.base[end] != ' ')
-        ++end;
-    return h2o_lcstris(v.base, end, H2O_STRLIT("text/html")) || h2o_lcstris(v.base, end, H2O_STRLIT("application/xhtml+xml"));
-}
-
 /* The cookie's name as a user agent would store it; a value the parser refuses counts by what precedes its '='. */
 static omote_cookie_str_t set_cookie_name(h2o_iovec_t value, omote_set_cookie_t *scratch)
 {
@@ -102,11 +90,29 @@ static void add_document_headers(h2o_req_t *req, const omote_generation_t *gen, 
     h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 0, NULL, v.base, v.len);
 }
 
+/* A response a shared cache may keep (Cache-Control public or s-maxage) must not carry one visitor's identifier. */
+static int is_shared_cacheable(h2o_req_t *req)
+{
+    for (ssize_t i = -1; (i = h2o_find_header(&req->res.headers, H2O_TOKEN_CACHE_CONTROL, i)) != -1;) {
+        h2o_iovec_t v = req->res.headers.entries[i].value;
+        if (h2o_strstr(v.base, v.len, H2O_STRLIT("public")) != SIZE_MAX || h2o_strstr(v.base, v.len, H2O_STRLIT("s-maxage")) != SIZE_MAX)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The page itself gets the identifier: a 2xx document, never omote's 502/504 page or the origin's
+ * error pages, and never a response a shared cache could hand to other visitors (the next
+ * private page issues it instead).
+ */
 static void issue_identifier(h2o_req_t *req, const omote_generation_t *gen, const omote_proxied_t *proxied)
 {
     const omote_config_t *conf = gen->config;
     if (!conf->consent.enabled || proxied->has_identifier || proxied->decided_at == 0 ||
         (proxied->granted & omote_policy_identifier_purposes(gen->policy)) == 0)
+        return;
+    if (req->res.status < 200 || req->res.status > 299 || is_shared_cacheable(req))
         return;
     uint64_t max_age =
         omote_identity_max_age(proxied->decided_at, conf->consent.lifetime_sec, (int64_t)(h2o_now(req->conn->ctx->loop) / 1000));
@@ -128,7 +134,7 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
         const omote_generation_t *gen = proxied->link->gen;
         omote_purpose_set_t granted = omote_visitor_purposes(req, gen);
         filter_set_cookies(req, gen, omote_worker_of(req->conn->ctx), granted);
-        if (is_document(req)) {
+        if (omote_response_is_html(req)) {
             add_document_headers(req, gen, granted);
             issue_identifier(req, gen, proxied);
         }

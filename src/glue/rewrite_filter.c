@@ -126,10 +126,7 @@ static size_t removed_by(const struct st_rewrite_state_t *state, const omote_tra
     case OMOTE_TRACKER_BY_SIGNATURE:
         return OMOTE_REMOVED_BY_SIGNATURE;
     default:
-        for (size_t i = 0; why->decision.list_name != NULL && i != state->gen->config->trackers.num_lists; ++i)
-            if (strcmp(state->gen->config->trackers.lists[i].name, why->decision.list_name) == 0)
-                return i;
-        return 0;
+        return omote_generation_list_index(state->gen, why->decision.list_name);
     }
 }
 
@@ -307,7 +304,7 @@ static void do_send(h2o_ostream_t *_self, h2o_req_t *req, h2o_iovec_t *bufs, siz
     h2o_ostream_send_next(&self->super, req, state->vecs, state->num_pieces, send_state);
 }
 
-static int is_html(h2o_req_t *req)
+int omote_response_is_html(h2o_req_t *req)
 {
     ssize_t i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (i == -1)
@@ -362,7 +359,7 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
     omote_generation_t *gen;
     omote_worker_t *worker = omote_worker_of(req->conn->ctx);
 
-    if (proxied == NULL || req->res.status != 200 || !is_html(req))
+    if (proxied == NULL || req->res.status != 200 || !omote_response_is_html(req))
         goto Next;
     gen = proxied->link->gen;
     if (!omote_generation_rewrites_html(gen))
@@ -407,6 +404,14 @@ int omote_generation_rewrites_html(const omote_generation_t *gen)
 {
     return gen->config->trackers.rewrite_html &&
            (omote_rules_num_filters(gen->rules) != 0 || gen->config->num_vendors != 0 || omote_policy_num_signatures(gen->policy) != 0);
+}
+
+size_t omote_generation_list_index(const omote_generation_t *gen, const char *name)
+{
+    for (size_t i = 0; name != NULL && i != gen->config->trackers.num_lists; ++i)
+        if (strcmp(gen->config->trackers.lists[i].name, name) == 0)
+            return i;
+    return 0;
 }
 
 void omote_rewrite_register(h2o_pathconf_t *pathconf)

@@ -227,6 +227,13 @@ class IdentityTest(unittest.TestCase):
         self.assertIsNone(id_cookie(self.page("/index.html", cookie="omote_consent=%s; omote_id=%s" % (analytics, ident))),
                           "not again once the visitor has one")
         self.assertIsNone(id_cookie(self.page("/style.css", cookie="omote_consent=" + analytics)), "documents only")
+        page = "/_test/encoded?coding=identity&path=/index.html"
+        self.assertIsNone(id_cookie(self.page(page + "&status=404", cookie="omote_consent=" + analytics)),
+                          "an error page is not the page: no identifier on it")
+        self.assertIsNone(id_cookie(self.page(page + "&cache=public,%20max-age=60", cookie="omote_consent=" + analytics)),
+                          "a page a shared cache may keep never carries one visitor's identifier")
+        self.assertIsNotNone(id_cookie(self.page(page + "&cache=private,%20max-age=60", cookie="omote_consent=" + analytics)),
+                             "a private page does")
         self.assertIsNone(id_cookie(self.page("/index.html", cookie="omote_consent=" + C.make_token(MARKETING, now, os.urandom(16)))))
         self.assertIsNone(id_cookie(self.page("/index.html")))
         expired = C.make_token(ANALYTICS, now - C.LIFETIME_DAYS * 86400 - 5, os.urandom(16))

@@ -447,8 +447,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         label = query.get("label", ["deflate" if coding == "deflate-raw" else coding])[0]
         ctype = query.get("ctype", [CONTENT_TYPES.get(os.path.splitext(real)[1].lower(), "application/octet-stream")])[0]
         piece = _int_param(query, "piece", 0, 0, 1 << 20)
-        self.send_response(200)
+        cache = query.get("cache", [""])[0]
+        if any(c in cache for c in "\r\n\0"):
+            raise BadRequest("bad cache value")
+        self.send_response(_int_param(query, "status", 200, 200, 599))
         self.send_header("Content-Type", ctype)
+        if cache:
+            self.send_header("Cache-Control", cache)
         if label != "identity":
             self.send_header("Content-Encoding", label)
         self.send_header("Vary", "Accept-Encoding")
