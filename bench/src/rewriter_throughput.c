@@ -8,10 +8,11 @@
  * (loader signatures, checked on every inline script), the visitor's purposes being the strictly
  * necessary ones, `why` filled on every decision and `<a ping>` judged by omote_tracker_judge_ping.
  *
- * Usage: omote_bench_rewriter [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache]
+ * Usage: omote_bench_rewriter [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache] [--stage NAME]
  *   --cache: rule decisions go through a decision cache kept across runs, as an omote worker keeps
  *            one across requests (the pages are "served again"); without it every decision is cold.
  *
+ *   --stage: times only the named stage (to profile one stage with perf).
  * --digest prints FNV-1a 64 hashes over the tracker stage's outputs and over its decisions (what
  * decided each removal: source, type, URL, list line, vendor, signature line), so that a change to
  * the judging path can be shown to decide exactly as before.
@@ -417,7 +418,7 @@ static omote_policy_t *load_policy(const char *path, omote_config_t **conf)
 int main(int argc, char **argv)
 {
     const char *dir = "../shared/testdata/pages", *rules_path = NULL, *signatures_path = DEFAULT_SIGNATURES;
-    int repeat = 7, tsv = 0, digest = 0;
+    int repeat = 7, tsv = 0, digest = 0, only_mode = -1;
     uint64_t out_digest = FNV64_OFFSET, why_digest = FNV64_OFFSET;
     omote_config_t *conf = NULL;
     omote_policy_t *own_policy = NULL;
@@ -440,8 +441,17 @@ int main(int argc, char **argv)
             repeat = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--tsv") == 0) {
             tsv = 1;
+        } else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc) {
+            ++i;
+            for (int m = 0; m != NUM_MODES; ++m)
+                if (strcmp(argv[i], mode_names[m]) == 0)
+                    only_mode = m;
+            if (only_mode < 0) {
+                fprintf(stderr, "unknown stage %s (tokenizer, rewriter-keep, rewriter-trackers)\n", argv[i]);
+                return 2;
+            }
         } else {
-            fprintf(stderr, "usage: %s [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache]\n",
+            fprintf(stderr, "usage: %s [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache] [--stage NAME]\n",
                     argv[0]);
             return 2;
         }
@@ -488,6 +498,8 @@ int main(int argc, char **argv)
         printf("%-20s %10s %10s %10s\n", "stage MB/s", "4 KiB", "16 KiB", "64 KiB");
     }
     for (int mode = 0; mode != NUM_MODES; ++mode) {
+        if (only_mode >= 0 && mode != only_mode)
+            continue; /* --stage: time one stage alone, e.g. under perf */
         double mbps[NUM_CHUNK_SIZES];
         for (size_t c = 0; c != NUM_CHUNK_SIZES; ++c) {
             double runs[64];
@@ -508,6 +520,12 @@ int main(int argc, char **argv)
         }
         if (!tsv)
             printf("%-20s %10.1f %10.1f %10.1f\n", mode_names[mode], mbps[0], mbps[1], mbps[2]);
+    }
+    if (decision_cache != NULL) {
+        uint64_t hits, misses;
+        omote_tracker_cache_stats(decision_cache, &hits, &misses);
+        printf("%sdecision cache: %llu hits, %llu misses (%.1f%% hit)\n", tsv ? "# " : "", (unsigned long long)hits,
+               (unsigned long long)misses, hits + misses != 0 ? 100.0 * hits / (hits + misses) : 0.0);
     }
     const omote_html_rewriter_stats_t *st = &totals[MODE_TRACKERS].stats;
     printf("%sremoved with trackers: %zu elements, %zu noscript blocks, %zu ping attributes, %zu bytes (%.2f%%); "
