@@ -75,7 +75,14 @@ typedef struct st_omote_purpose_config_t {
     char *description_en, *description_ja; /* NULL when not given */
     char **cookies; /* cookie name patterns (trailing '*' matches any rest) this purpose covers */
     size_t num_cookies;
+    /** per cookie pattern, as the transparency page states it: days it lives, 0 for "until the
+     *  browser closes", OMOTE_COOKIE_LIFETIME_UNSTATED when the configuration does not say */
+    int *cookie_lifetime_days;
 } omote_purpose_config_t;
+
+#define OMOTE_COOKIE_LIFETIME_UNSTATED (-1)
+/** Longest cookie lifetime a configuration may state (days; browsers cap at 400). */
+#define OMOTE_COOKIE_LIFETIME_DAYS_MAX 3650
 
 typedef struct st_omote_vendor_config_t {
     char *name;
@@ -84,7 +91,14 @@ typedef struct st_omote_vendor_config_t {
     size_t num_hosts;
     char **paths; /* first-party paths ('*' wildcard) that forward to the vendor */
     size_t num_paths;
+    char *receives_en, *receives_ja; /* what it receives, in plain words; NULL when not given */
 } omote_vendor_config_t;
+
+typedef enum en_omote_privacy_link_t {
+    OMOTE_PRIVACY_LINK_BOTTOM_LEFT = 0,
+    OMOTE_PRIVACY_LINK_BOTTOM_RIGHT,
+    OMOTE_PRIVACY_LINK_OFF,
+} omote_privacy_link_t;
 
 typedef struct st_omote_csp_directive_t {
     char *name;     /* "default-src" */
@@ -193,6 +207,21 @@ typedef struct st_omote_config_t {
     struct {
         char *prefix; /* omote's own endpoints, never proxied: "/_omote/" */
     } api;
+
+    /** The banner omote inserts into HTML for visitors with no decision (needs the consent section). */
+    struct {
+        int enabled;                       /* default: on when consent is configured */
+        omote_privacy_link_t privacy_link; /* the small link returning visitors get instead */
+        char *title_en, *title_ja;         /* NULL: omote's wording */
+        char *text_en, *text_ja;           /* NULL: omote's wording */
+    } banner;
+
+    /** What the transparency page (<api.prefix>privacy) says about the retailer. */
+    struct {
+        char *retailer;              /* who decides about the data, e.g. "Example Shop Ltd."; NULL: not named */
+        char *contact;               /* how to reach them, e.g. an e-mail address; NULL: not given */
+        char *promise_en, *promise_ja; /* the retailer's promise in plain words; NULL: not given */
+    } privacy;
 
     /** Consent tokens and the first-party identifier; all NULL/0 when the section is absent (consent off). */
     struct {

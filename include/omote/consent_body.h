@@ -1,7 +1,8 @@
 /*
  * The body of a consent POST, judged without h2o: JSON ({"purposes": {...}} or {"all": bool},
  * optionally "source") or an HTML form (application/x-www-form-urlencoded: a field per purpose,
- * all=, return=). Pure: no allocation per byte, no I/O; jansson is used inside and stays there.
+ * all=, return=; or withdraw=1 or erase=1 with return=, the actions a page without JavaScript
+ * can only post). Pure: no allocation per byte, no I/O; jansson is used inside and stays there.
  * Global Privacy Control is left to the caller, which knows the request's headers: the result
  * says which purposes were granted by name and whether the body was an accept-all.
  */
@@ -28,6 +29,8 @@ typedef struct st_omote_consent_body_t {
     uint32_t granted;              /* bit i: purposes[i]; the strictly necessary ones always set */
     uint32_t named;                /* granted by name: a JSON member set to true, a ticked box */
     int is_all;                    /* an accept-all: {"all": true} or the form's all=1 */
+    int is_withdrawal;             /* a form's withdraw=1: withdraw everything (what DELETE consent does) */
+    int is_erasure;                /* a form's erase=1: erase what is stored (what DELETE me does) */
     omote_consent_source_t source; /* api or banner (JSON), form */
     /** A form's same-site path to answer 303 to ("/" when the form gave none); "" for JSON. It starts
      *  with a single '/' and holds no "//", backslash, space or control byte. */
@@ -46,5 +49,12 @@ typedef struct st_omote_consent_body_t {
  */
 int omote_consent_body_parse(omote_consent_body_t *out, omote_consent_body_kind_t kind, const char *body, size_t len,
                              const omote_purpose_config_t *purposes, size_t num_purposes);
+
+/**
+ * Whether `path` (NUL-terminated) is a path on this site a form may return to: it starts with a
+ * single '/', is at most OMOTE_CONSENT_BODY_MAX_RETURN bytes, holds no backslash, space or control
+ * byte, and no "//" before its query or fragment.
+ */
+int omote_consent_body_is_local_path(const char *path);
 
 #endif

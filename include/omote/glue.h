@@ -29,8 +29,11 @@ void omote_compress_register(h2o_pathconf_t *pathconf, const omote_config_t *con
  */
 void omote_send_origin_error(h2o_req_t *req, int is_timeout, const char *detail);
 
-/** Whether HTML passes through the rewriter: trackers.rewrite_html, and lists, vendors or signatures to act on. */
+/** Whether HTML is judged: trackers.rewrite_html, and lists, vendors or signatures to act on. */
 int omote_generation_rewrites_html(const omote_generation_t *gen);
+
+/** Whether HTML passes through the rewriter at all: it is judged, or the banner goes into it. */
+int omote_generation_touches_html(const omote_generation_t *gen);
 
 /** The metrics index of the filter list named `name` in `gen` (names are unique); 0 when none matches. */
 size_t omote_generation_list_index(const omote_generation_t *gen, const char *name);

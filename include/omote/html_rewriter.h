@@ -1,7 +1,7 @@
 /*
  * Streaming HTML rewriter: cuts whole elements (start tag, content, end tag) out of a document as
  * it streams, strips single attributes (`<a ping>`) from the start tags it keeps, and can insert a
- * snippet at the start of <head>. Every other byte is passed on unchanged, so output = input
+ * snippet at the start of <head> and another at the start of <body>. Every other byte is passed on unchanged, so output = input
  * minus removed ranges plus insertions. A stripped attribute's range is the attribute (name to
  * value end) and the white space before it.
  *
@@ -64,6 +64,11 @@ typedef struct st_omote_html_rewriter_options_t {
     size_t max_inspect_bytes; /* text held to inspect one element (default 64 KiB); past it, the decision is made on the prefix */
     const char *head_snippet; /* inserted right after the <head> start tag (or before the first body content); NULL: none */
     size_t head_snippet_len;
+    /* inserted right after the <body> start tag, or before the first element that starts the body
+     * without one, or at the end of a document that has no body content; never in a frameset
+     * document. NULL: none */
+    const char *body_snippet;
+    size_t body_snippet_len;
     const char *const *strip_attributes; /* attribute names (lowercase) to strip from kept start tags; borrowed for
                                             the rewriter's lifetime. NULL: none */
     size_t num_strip_attributes;
@@ -77,6 +82,7 @@ typedef struct st_omote_html_rewriter_stats_t {
     size_t inspected;
     size_t inspected_truncated;
     int snippet_inserted;
+    int body_snippet_inserted;
     size_t attributes_stripped; /* attributes stripped from start tags that were written */
 } omote_html_rewriter_stats_t;
 

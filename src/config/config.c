@@ -108,13 +108,17 @@ static const struct st_int_field_t compression_ints[] = {
 #define NUM(table) (sizeof(table) / sizeof((table)[0]))
 
 static const char *const top_keys[] = {"listen",   "origin",   "timeouts", "threads", "admin",       "redis", "limits",  "log",
-                                       "trackers", "purposes", "vendors",  "headers", "compression", "api",   "consent", NULL};
+                                       "trackers", "purposes", "vendors",  "headers", "compression", "api",   "consent", "banner",  "privacy", NULL};
 static const char *const tracker_keys[] = {"rewrite_html", "lists",      "first_party_domains", "max_tag_bytes",
                                            "max_inspect_bytes", "strip_query_params", "block_paths", "signatures",
                                            "unknown_cookies", "debug_header", NULL};
-static const char *const purpose_keys[] = {"id", "strictly_necessary", "needs_identifier", "gpc", "name", "description", "cookies", NULL};
+static const char *const purpose_keys[] = {"id",          "strictly_necessary", "needs_identifier",     "gpc", "name",
+                                           "description", "cookies",            "cookie_lifetime_days", NULL};
 static const char *const text_keys[] = {"en", "ja", NULL};
-static const char *const vendor_keys[] = {"name", "purpose", "hosts", "paths", NULL};
+static const char *const vendor_keys[] = {"name", "purpose", "hosts", "paths", "receives", NULL};
+static const char *const banner_keys[] = {"enabled", "privacy_link", "title", "text", NULL};
+static const char *const privacy_keys[] = {"retailer", "contact", "promise", NULL};
+static const char *const privacy_link_names[] = {"bottom-left", "bottom-right", "off"};
 static const char *const header_keys[] = {"permissions_policy_deny", "csp", NULL};
 static const char *const csp_keys[] = {"mode", "directives", "vendor_directives", "report", NULL};
 static const char *const compression_keys[] = {"enabled", "min_bytes", "gzip_level", NULL};
@@ -1247,6 +1251,38 @@ static int read_texts(struct st_loader_t *ld, json_t *obj, const char *key, char
     return 0;
 }
 
+/* cookie_lifetime_days: {"<declared pattern>": days}, 0 meaning until the browser closes */
+static int read_cookie_lifetimes(struct st_loader_t *ld, json_t *purpose, omote_purpose_config_t *p)
+{
+    p->cookie_lifetime_days = xcalloc(p->num_cookies + 1, sizeof(*p->cookie_lifetime_days));
+    for (size_t i = 0; i != p->num_cookies; ++i)
+        p->cookie_lifetime_days[i] = OMOTE_COOKIE_LIFETIME_UNSTATED;
+    json_t *obj = enter(ld, purpose, "cookie_lifetime_days");
+    if (obj == NULL) {
+        pop(ld);
+        return 0;
+    }
+    if (!json_is_object(obj))
+        return fail(ld, AT_VALUE, "expected an object of cookie patterns to days, got %s", type_name(obj));
+    const char *key;
+    json_t *days;
+    json_object_foreach(obj, key, days)
+    {
+        push_key(ld, key);
+        size_t i = 0;
+        while (i != p->num_cookies && strcmp(p->cookies[i], key) != 0)
+            ++i;
+        if (i == p->num_cookies)
+            return fail(ld, AT_KEY, "\"%s\" is not one of this purpose's \"cookies\"", key);
+        if (!json_is_integer(days) || json_integer_value(days) < 0 || json_integer_value(days) > OMOTE_COOKIE_LIFETIME_DAYS_MAX)
+            return fail(ld, AT_VALUE, "expected whole days from 0 (until the browser closes) to %d", OMOTE_COOKIE_LIFETIME_DAYS_MAX);
+        p->cookie_lifetime_days[i] = (int)json_integer_value(days);
+        pop(ld);
+    }
+    pop(ld);
+    return 0;
+}
+
 static int read_purpose(struct st_loader_t *ld, json_t *v, omote_config_t *conf, size_t index)
 {
     omote_purpose_config_t *p = &conf->purposes[index];
@@ -1267,7 +1303,8 @@ static int read_purpose(struct st_loader_t *ld, json_t *v, omote_config_t *conf,
         opt_bool(ld, v, "needs_identifier", &p->needs_identifier) != 0 || opt_bool(ld, v, "gpc", &p->gpc) != 0 ||
         read_texts(ld, v, "name", &p->name_en, &p->name_ja) != 0 ||
         read_texts(ld, v, "description", &p->description_en, &p->description_ja) != 0 ||
-        read_strings(ld, v, "cookies", "cookie name patterns", check_cookie_pattern, &p->cookies, &p->num_cookies) != 0)
+        read_strings(ld, v, "cookies", "cookie name patterns", check_cookie_pattern, &p->cookies, &p->num_cookies) != 0 ||
+        read_cookie_lifetimes(ld, v, p) != 0)
         return -1;
     return 0;
 }
@@ -1332,7 +1369,8 @@ static int read_vendor(struct st_loader_t *ld, json_t *v, omote_config_t *conf, 
     vendor->purpose = i;
     pop(ld);
     if (read_strings(ld, v, "hosts", "domain names", check_domain, &vendor->hosts, &vendor->num_hosts) != 0 ||
-        read_strings(ld, v, "paths", "path patterns", check_path_pattern, &vendor->paths, &vendor->num_paths) != 0)
+        read_strings(ld, v, "paths", "path patterns", check_path_pattern, &vendor->paths, &vendor->num_paths) != 0 ||
+        read_texts(ld, v, "receives", &vendor->receives_en, &vendor->receives_ja) != 0)
         return -1;
     if (vendor->num_hosts == 0 && vendor->num_paths == 0)
         return fail(ld, AT_VALUE, "a vendor needs \"hosts\" or \"paths\" to be recognised by");
@@ -1610,6 +1648,52 @@ static int read_consent(struct st_loader_t *ld, json_t *root, omote_config_t *co
     return 0;
 }
 
+/* Optional; the banner is on by default wherever consent is configured, and needs it. */
+static int read_banner(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *banner;
+    conf->banner.enabled = conf->consent.enabled;
+    if (enter_object(ld, root, "banner", banner_keys, &banner) != 0)
+        return -1;
+    int link = OMOTE_PRIVACY_LINK_BOTTOM_LEFT;
+    if (banner != NULL &&
+        (opt_bool(ld, banner, "enabled", &conf->banner.enabled) != 0 ||
+         read_choice(ld, banner, "privacy_link", privacy_link_names, NUM(privacy_link_names), &link) != 0 ||
+         read_texts(ld, banner, "title", &conf->banner.title_en, &conf->banner.title_ja) != 0 ||
+         read_texts(ld, banner, "text", &conf->banner.text_en, &conf->banner.text_ja) != 0))
+        return -1;
+    conf->banner.privacy_link = (omote_privacy_link_t)link;
+    if (conf->banner.enabled && !conf->consent.enabled) {
+        push_key(ld, "enabled");
+        return fail(ld, AT_VALUE, "the banner records decisions, so it needs the \"consent\" section");
+    }
+    pop(ld);
+    return 0;
+}
+
+static int read_privacy(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
+{
+    json_t *privacy;
+    const char *s;
+    if (enter_object(ld, root, "privacy", privacy_keys, &privacy) != 0)
+        return -1;
+    const char *keys[] = {"retailer", "contact"};
+    char **outs[] = {&conf->privacy.retailer, &conf->privacy.contact};
+    for (size_t i = 0; privacy != NULL && i != 2; ++i) {
+        json_t *v = enter(ld, privacy, keys[i]);
+        if (v != NULL) {
+            if (expect_string(ld, v, &s) != 0)
+                return -1;
+            *outs[i] = xstrdup(s);
+        }
+        pop(ld);
+    }
+    if (privacy != NULL && read_texts(ld, privacy, "promise", &conf->privacy.promise_en, &conf->privacy.promise_ja) != 0)
+        return -1;
+    pop(ld);
+    return 0;
+}
+
 static int build(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
 {
     if (!json_is_object(root))
@@ -1619,7 +1703,8 @@ static int build(struct st_loader_t *ld, json_t *root, omote_config_t *conf)
         read_redis(ld, root, conf) != 0 || read_limits(ld, root, conf) != 0 || read_log(ld, root, conf) != 0 ||
         read_trackers(ld, root, conf) != 0 || read_purposes(ld, root, conf) != 0 || read_vendors(ld, root, conf) != 0 ||
         read_headers(ld, root, conf) != 0 || read_compression(ld, root, conf) != 0 || read_api(ld, root, conf) != 0 ||
-        read_consent(ld, root, conf) != 0 || check_admin_clash(ld, conf) != 0)
+        read_consent(ld, root, conf) != 0 || read_banner(ld, root, conf) != 0 || read_privacy(ld, root, conf) != 0 ||
+        check_admin_clash(ld, conf) != 0)
         return -1;
     return 0;
 }
@@ -1814,12 +1899,15 @@ void omote_config_free(omote_config_t *conf)
         free(p->description_en);
         free(p->description_ja);
         free_strings(p->cookies, p->num_cookies);
+        free(p->cookie_lifetime_days);
     }
     free(conf->purposes);
     for (size_t i = 0; i < conf->num_vendors; ++i) {
         free(conf->vendors[i].name);
         free_strings(conf->vendors[i].hosts, conf->vendors[i].num_hosts);
         free_strings(conf->vendors[i].paths, conf->vendors[i].num_paths);
+        free(conf->vendors[i].receives_en);
+        free(conf->vendors[i].receives_ja);
     }
     free(conf->vendors);
     free_strings(conf->headers.permissions_policy_deny, conf->headers.num_permissions_policy_deny);
@@ -1830,6 +1918,14 @@ void omote_config_free(omote_config_t *conf)
     free(conf->headers.csp_directives);
     free_strings(conf->headers.csp_vendor_directives, conf->headers.num_csp_vendor_directives);
     free(conf->api.prefix);
+    free(conf->banner.title_en);
+    free(conf->banner.title_ja);
+    free(conf->banner.text_en);
+    free(conf->banner.text_ja);
+    free(conf->privacy.retailer);
+    free(conf->privacy.contact);
+    free(conf->privacy.promise_en);
+    free(conf->privacy.promise_ja);
     free(conf->consent.policy_version);
     free(conf->consent.cookie_name);
     free(conf->consent.identifier_cookie_name);

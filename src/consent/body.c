@@ -274,7 +274,7 @@ static int form_bool(const char *s, size_t len, size_t decoded)
  * normalisation can turn it into a network-path reference. A query or fragment may hold "//"
  * (return=/search?u=https://...).
  */
-static int is_local_path(const char *p)
+int omote_consent_body_is_local_path(const char *p)
 {
     size_t len = strlen(p);
     int in_path = 1;
@@ -303,8 +303,15 @@ static int form_field(omote_consent_body_t *out, const char *name, size_t name_l
         if (v > OMOTE_CONSENT_BODY_MAX_RETURN)
             return fail(out, "\"return\" must be a path on this site (starting with a single /)");
         form_copy(out->return_to, (size_t)v, value, value_len);
-        if (!is_local_path(out->return_to))
+        if (!omote_consent_body_is_local_path(out->return_to))
             return fail(out, "\"return\" must be a path on this site (starting with a single /)");
+        return 0;
+    }
+    if (form_is(name, name_len, (size_t)n, "withdraw") || form_is(name, name_len, (size_t)n, "erase")) {
+        int is_withdraw = form_is(name, name_len, (size_t)n, "withdraw");
+        if (b != 1)
+            return fail(out, "\"%s\" must be 1 (or true, on) when given", is_withdraw ? "withdraw" : "erase");
+        *(is_withdraw ? &out->is_withdrawal : &out->is_erasure) = 1;
         return 0;
     }
     if (form_is(name, name_len, (size_t)n, "all")) {
@@ -343,6 +350,8 @@ static int parse_form(omote_consent_body_t *out, const char *body, size_t len, c
         }
         p = amp != NULL ? amp + 1 : NULL;
     }
+    if ((out->is_withdrawal || out->is_erasure) && (all >= 0 || out->named != 0 || (out->is_withdrawal && out->is_erasure)))
+        return fail(out, "a withdrawal or an erasure is a form of its own: no purposes, no all=, not both");
     if (all >= 0) { /* an "accept all" or "reject all" button decides whatever boxes were ticked */
         out->granted = all ? all_purposes(num_purposes) : 0;
         out->named &= out->granted; /* a box a reject-all overrode grants nothing */

@@ -262,5 +262,7 @@ void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worke
         omote_me_api_handle(req, gen, worker);
         return;
     }
+    if (omote_ui_handle(req, gen, worker, rest))
+        return;
     omote_send_json_error(req, 404, "Not Found", "not found", "no such omote endpoint");
 }

@@ -1,6 +1,7 @@
 /*
  * The consent endpoints under api.prefix: GET consent (the visitor's state, read from the token),
- * POST consent (a decision, JSON or an HTML form), DELETE consent (withdraw everything). Bodies
+ * POST consent (a decision, JSON or an HTML form; a form's withdraw=1 withdraws), DELETE consent
+ * (withdraw everything). Bodies
  * are parsed by src/consent/body.c; the Redis commands come from src/consent/record.c and go out
  * pipelined as one MULTI/EXEC on this thread's connection.
  *
@@ -335,15 +336,23 @@ static void handle_post(h2o_req_t *req, const omote_generation_t *gen, omote_wor
         omote_send_json_error(req, 400, "Bad Request", "bad consent", body.error);
         return;
     }
+    if (body.is_erasure) {
+        omote_send_json_error(req, 400, "Bad Request", "bad consent", "an erasure is posted to me, not to consent");
+        return;
+    }
+    const char *return_to = NULL; /* the answer waits for Redis: the path moves to the request's pool */
+    if (kind == OMOTE_CONSENT_BODY_FORM)
+        return_to = h2o_strdup(&req->pool, body.return_to, strlen(body.return_to)).base;
+    if (body.is_withdrawal) { /* a page without JavaScript cannot send DELETE */
+        record(req, gen, worker, 0, OMOTE_CONSENT_EVENT_WITHDRAW, OMOTE_CONSENT_SOURCE_FORM, 0, return_to);
+        return;
+    }
     int gpc_shaped = 0;
     if (body.is_all && received_gpc(req)) {
         uint32_t honoured = omote_policy_apply_gpc(gen->policy, body.granted, body.named);
         gpc_shaped = honoured != body.granted;
         body.granted = honoured;
     }
-    const char *return_to = NULL; /* the answer waits for Redis: the path moves to the request's pool */
-    if (kind == OMOTE_CONSENT_BODY_FORM)
-        return_to = h2o_strdup(&req->pool, body.return_to, strlen(body.return_to)).base;
     record(req, gen, worker, body.granted, OMOTE_CONSENT_EVENT_GRANT, body.source, gpc_shaped, return_to);
 }
 

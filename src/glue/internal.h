@@ -114,4 +114,27 @@ void omote_decode_stage_add(h2o_req_t *req, omote_inflate_coding_t coding, h2o_o
  */
 void omote_decode_note_unreadable(h2o_req_t *req, omote_worker_t *worker);
 
+/* ---- ui.c and me_api.c: what visitors see ---- */
+
+/**
+ * Answers `rest` under api.prefix when it names a UI resource (an asset, "banner", "privacy"):
+ * returns 1 when it answered, 0 when `rest` is not one of them.
+ */
+int omote_ui_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker, h2o_iovec_t rest);
+
+/** The language of `req`'s UI: ?lang=en|ja, else Accept-Language, else English. */
+int omote_ui_lang_of(h2o_req_t *req);
+
+/** Sends the privacy page built from `consent` (GET consent's document) and `me` (GET me's, NULL when Redis could not be read); both stolen. */
+void omote_ui_send_privacy(h2o_req_t *req, const omote_generation_t *gen, struct json_t *consent, struct json_t *me);
+
+/** Reads what is stored about the visitor of `req` (as GET me) and answers with the privacy page. */
+void omote_me_privacy_page(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker);
+
+/**
+ * What the rewriter inserts at the start of the body of a page for `req`: the banner for a visitor
+ * without a decision, else the privacy link; empty when the banner is off. Allocated in req's pool.
+ */
+h2o_iovec_t omote_ui_page_snippet(h2o_req_t *req, const omote_generation_t *gen, int has_decision);
+
 #endif

@@ -1,6 +1,9 @@
 /*
  * GET and DELETE <api.prefix>me: everything omote stores about the visitor of a request, and its
- * erasure. omote knows a visitor only by the record id in their consent token; the identifier
+ * erasure. GET me?download=1 is the same document as an attachment; POST me with the form
+ * erase=1&return=<path> is DELETE me for pages without JavaScript, answered 303. The privacy page
+ * (src/glue/ui.c) is rendered from the same reads; when Redis cannot be read it still shows
+ * everything else. omote knows a visitor only by the record id in their consent token; the identifier
  * cookie is echoed, never stored. The consent state and the cookie helpers are consent_api.c's.
  *
  * GET me reads the record hash, its TTL and the visitor's audit entries in one MULTI/EXEC.
@@ -15,6 +18,7 @@
  * the cookies expired, only after EXEC applied it whole. DELETE needs a same-origin request.
  */
 #include "internal.h"
+#include "omote/consent_body.h"
 #include "omote/consent_record.h"
 #include "omote/glue.h"
 #include "omote/log.h"
@@ -38,11 +42,15 @@ struct st_me_wait_t {
     omote_consent_decision_t decision;
     char record_hex[2 * OMOTE_CONSENT_RECORD_ID_BYTES + 1]; /* "" when the token carries no record id */
     char record_key[sizeof(OMOTE_CONSENT_RECORD_KEY_PREFIX) + 2 * OMOTE_CONSENT_RECORD_ID_BYTES];
-    size_t scanned;     /* audit entries read */
+    int mode;              /* what the answer is: MODE_* */
+    const char *return_to; /* an erasure posted by a form: the path to answer 303 to */
+    size_t scanned;        /* audit entries read */
     size_t num_entries; /* of them, the visitor's (DELETE: their ids in xdel_argv from index 2) */
     const char **xdel_argv;
     size_t *xdel_argvlen;
 };
+
+enum { MODE_JSON, MODE_DOWNLOAD, MODE_PRIVACY };
 
 /* one command of a transaction */
 struct st_tx_command_t {
@@ -169,7 +177,28 @@ static void send_me(struct st_me_wait_t *wait, const redisReply *tx)
         json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "token", token, "identifier", has_identifier ? json_string(identifier) : json_null(),
                   "consent", omote_consent_state_doc(req, wait->gen, valid ? &wait->decision : NULL), "record", record, "audit",
                   audit, "audit_scan", scan_doc(scanned));
+    if (wait->mode == MODE_PRIVACY) {
+        omote_ui_send_privacy(req, wait->gen, json_incref(json_object_get(doc, "consent")), doc);
+        return;
+    }
+    if (wait->mode == MODE_DOWNLOAD)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_DISPOSITION, NULL,
+                       H2O_STRLIT("attachment; filename=\"omote-me.json\""));
     omote_consent_send_doc(req, 200, "OK", doc);
+}
+
+/* Redis could not be read: the privacy page still shows everything else; GET me has nothing to show */
+static void send_me_unavailable(struct st_me_wait_t *wait, const char *detail)
+{
+    h2o_req_t *req = wait->req;
+    omote_worker_t *worker = omote_worker_of(req->conn->ctx);
+    if (wait->mode != MODE_PRIVACY) {
+        omote_consent_send_unavailable(req, worker, detail);
+        return;
+    }
+    omote_metrics_add(&worker->metrics.consent_store_failures, 1);
+    int valid = wait->token == OMOTE_CONSENT_TOKEN_VALID;
+    omote_ui_send_privacy(req, wait->gen, omote_consent_state_doc(req, wait->gen, valid ? &wait->decision : NULL), NULL);
 }
 
 static void on_me_exec(void *data, const redisReply *reply, const char *errstr)
@@ -177,8 +206,7 @@ static void on_me_exec(void *data, const redisReply *reply, const char *errstr)
     struct st_me_wait_t *wait = data;
     wait->pending = NULL;
     if (!exec_applied(reply, 3)) {
-        omote_consent_send_unavailable(wait->req, omote_worker_of(wait->req->conn->ctx),
-                                       errstr != NULL ? errstr : "Redis did not answer the reads");
+        send_me_unavailable(wait, errstr != NULL ? errstr : "Redis did not answer the reads");
         return;
     }
     send_me(wait, reply);
@@ -198,7 +226,7 @@ static void handle_get(struct st_me_wait_t *wait, omote_worker_t *worker)
     fill_lens(xrevrange, xrevrange_len, 6);
     struct st_tx_command_t cmds[] = {{2, hgetall, hgetall_len}, {2, ttl, ttl_len}, {6, xrevrange, xrevrange_len}};
     if ((wait->pending = send_tx(worker->redis, cmds, 3, on_me_exec, wait)) == NULL)
-        omote_consent_send_unavailable(wait->req, worker, "Redis is not connected");
+        send_me_unavailable(wait, "Redis is not connected");
 }
 
 /* ---- DELETE me ---- */
@@ -225,6 +253,14 @@ static void on_erase_exec(void *data, const redisReply *reply, const char *errst
         omote_metrics_add(&worker->metrics.identifiers[OMOTE_METRICS_IDENTIFIER_EXPIRED], 1);
     omote_consent_set_cookie(req, conf->consent.cookie_name, "", 0);
     omote_consent_set_cookie(req, conf->consent.identifier_cookie_name, "", 0);
+    if (wait->return_to != NULL) {
+        req->res.status = 303;
+        req->res.reason = "See Other";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, wait->return_to, strlen(wait->return_to));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+        h2o_send_inline(req, "", 0);
+        return;
+    }
     json_t *doc = json_pack("{s:b,s:b,s:I,s:o}", "erased", 1, "record_deleted", record_deleted, "audit_entries_deleted",
                             (json_int_t)deleted, "audit_scan", scan_doc(wait->scanned));
     omote_consent_send_doc(req, 200, "OK", doc);
@@ -300,36 +336,88 @@ static void handle_delete(struct st_me_wait_t *wait, omote_worker_t *worker)
 
 /* ---- dispatch ---- */
 
-void omote_me_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
+static struct st_me_wait_t *start_wait(h2o_req_t *req, const omote_generation_t *gen, int mode)
 {
-    int is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
-                 h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-    int is_delete = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE"));
-    const char *why;
-
-    if (!gen->config->consent.enabled) {
-        omote_send_json_error(req, 404, "Not Found", "not found", "consent is not configured");
-        return;
-    }
-    if (!is_get && !is_delete) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD, DELETE"));
-        omote_send_json_error(req, 405, "Method Not Allowed", "method not allowed", "me takes GET or DELETE");
-        return;
-    }
-    if (is_delete && (why = omote_consent_cross_origin_reason(req)) != NULL) {
-        omote_send_json_error(req, 403, "Forbidden", "cross-origin request refused", why);
-        return;
-    }
     struct st_me_wait_t *wait = h2o_mem_alloc_shared(&req->pool, sizeof(*wait), on_wait_dispose);
     *wait = (struct st_me_wait_t){req, (omote_generation_t *)gen};
+    wait->mode = mode;
     omote_generation_retain(wait->gen);
     wait->token = omote_visitor_decision(req, gen, &wait->decision);
     if (wait->token == OMOTE_CONSENT_TOKEN_VALID && wait->decision.has_record_id) {
         omote_consent_hex(wait->decision.record_id, sizeof(wait->decision.record_id), wait->record_hex);
         snprintf(wait->record_key, sizeof(wait->record_key), "%s%s", OMOTE_CONSENT_RECORD_KEY_PREFIX, wait->record_hex);
     }
+    return wait;
+}
+
+void omote_me_privacy_page(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
+{
+    handle_get(start_wait(req, gen, MODE_PRIVACY), worker);
+}
+
+/* an erasure from a page without JavaScript: a form posting erase=1 and return= */
+static const char *read_erase_form(h2o_req_t *req, const omote_config_t *conf)
+{
+    omote_consent_body_t body;
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (req->entity.len > conf->limits.api_body_bytes) {
+        omote_send_json_error(req, 413, "Payload Too Large", "body too large", "the body is larger than limits.api_body_bytes");
+        return NULL;
+    }
+    h2o_iovec_t type = ct != -1 ? req->headers.entries[ct].value : h2o_iovec_init(NULL, 0);
+    size_t type_len = 0;
+    while (type_len != type.len && type.base[type_len] != ';' && type.base[type_len] != ' ')
+        ++type_len;
+    if (!h2o_lcstris(type.base, type_len, H2O_STRLIT("application/x-www-form-urlencoded"))) {
+        omote_send_json_error(req, 415, "Unsupported Media Type", "unsupported media type",
+                              "POST me takes a form (application/x-www-form-urlencoded) with erase=1; DELETE me erases too");
+        return NULL;
+    }
+    if (omote_consent_body_parse(&body, OMOTE_CONSENT_BODY_FORM, req->entity.base, req->entity.len, conf->purposes,
+                                 conf->num_purposes) != 0) {
+        omote_send_json_error(req, 400, "Bad Request", "bad form", body.error);
+        return NULL;
+    }
+    if (!body.is_erasure) {
+        omote_send_json_error(req, 400, "Bad Request", "bad form", "POST me erases: the form must hold erase=1");
+        return NULL;
+    }
+    return h2o_strdup(&req->pool, body.return_to, strlen(body.return_to)).base;
+}
+
+void omote_me_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)
+{
+    int is_get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+                 h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    int is_delete = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE"));
+    int is_post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
+    const char *why, *return_to = NULL;
+
+    if (!gen->config->consent.enabled) {
+        omote_send_json_error(req, 404, "Not Found", "not found", "consent is not configured");
+        return;
+    }
+    if (!is_get && !is_delete && !is_post) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD, POST, DELETE"));
+        omote_send_json_error(req, 405, "Method Not Allowed", "method not allowed", "me takes GET, POST (a form) or DELETE");
+        return;
+    }
+    if (!is_get && (why = omote_consent_cross_origin_reason(req)) != NULL) {
+        omote_send_json_error(req, 403, "Forbidden", "cross-origin request refused", why);
+        return;
+    }
+    if (is_post && (return_to = read_erase_form(req, gen->config)) == NULL)
+        return;
+    int download = 0;
+    if (is_get && req->query_at != SIZE_MAX) {
+        h2o_iovec_t q = h2o_iovec_init(req->path.base + req->query_at, req->path.len - req->query_at);
+        download = h2o_strstr(q.base, q.len, H2O_STRLIT("download=1")) != SIZE_MAX;
+    }
+    struct st_me_wait_t *wait = start_wait(req, gen, download ? MODE_DOWNLOAD : MODE_JSON);
+    wait->return_to = return_to;
     if (is_get)
         handle_get(wait, worker);
     else
         handle_delete(wait, worker);
 }
+

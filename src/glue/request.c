@@ -254,7 +254,7 @@ static int wants_document(const h2o_req_t *req)
 
 static int asks_for_identity_html(const h2o_req_t *req, const omote_generation_t *gen)
 {
-    return omote_generation_rewrites_html(gen) && wants_document(req);
+    return omote_generation_touches_html(gen) && wants_document(req);
 }
 
 /* tracking parameters never reach the origin; the rest of the target stays byte for byte */

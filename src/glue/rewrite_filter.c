@@ -1,6 +1,7 @@
 /*
  * The HTML output filter: engages on proxied 200 responses with an HTML type and streams their
- * body through the rewriter, which asks the tracker module about every element. Bytes the
+ * body through the rewriter, which asks the tracker module about every element and inserts the
+ * consent banner (or, for a visitor who decided, the privacy link) at the start of the body. Bytes the
  * rewriter passes on unchanged are forwarded without copying; only bytes it held are copied.
  *
  * Failure policy: omote asks the origin for identity-coded documents; gzip or deflate sent anyway
@@ -214,6 +215,24 @@ static int wants_attributes(void *ctx, const char *name, size_t len)
 }
 
 static const omote_html_rewriter_callbacks_t callbacks = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes};
+
+/* trackers.rewrite_html off (or nothing to judge by) while the banner is on: only the snippet goes in */
+static omote_rewrite_verdict_t keep_tag(void *ctx, const omote_html_token_t *tag)
+{
+    return OMOTE_REWRITE_KEEP;
+}
+
+static omote_rewrite_verdict_t keep_text(void *ctx, const char *tag_name, const char *text, size_t len, int is_truncated)
+{
+    return OMOTE_REWRITE_KEEP;
+}
+
+static int wants_no_attributes(void *ctx, const char *name, size_t len)
+{
+    return 0;
+}
+
+static const omote_html_rewriter_callbacks_t keep_callbacks = {keep_tag, keep_text, on_output, NULL, wants_no_attributes};
 static const char *const stripped_attributes[] = {"ping"};
 
 static void count_removals(struct st_rewrite_state_t *state, const omote_html_rewriter_stats_t *st)
@@ -362,7 +381,7 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
     if (proxied == NULL || req->res.status != 200 || !omote_response_is_html(req))
         goto Next;
     gen = proxied->link->gen;
-    if (!omote_generation_rewrites_html(gen))
+    if (!omote_generation_touches_html(gen))
         goto Next;
     if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
         goto Next;
@@ -380,9 +399,19 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
     omote_generation_retain(gen);
     set_page(state, req);
     omote_html_rewriter_options_t opts = {gen->config->trackers.max_tag_bytes, gen->config->trackers.max_inspect_bytes};
-    opts.strip_attributes = stripped_attributes;
-    opts.num_strip_attributes = 1;
-    state->rw = omote_html_rewriter_create(&opts, &callbacks, state);
+    int judges = omote_generation_rewrites_html(gen);
+    if (judges) {
+        opts.strip_attributes = stripped_attributes;
+        opts.num_strip_attributes = 1;
+    }
+    h2o_iovec_t snippet = omote_ui_page_snippet(req, gen, proxied->decided_at != 0);
+    if (snippet.len != 0) {
+        opts.body_snippet = snippet.base;
+        opts.body_snippet_len = snippet.len;
+        /* the page now differs by the visitor's consent cookie: a shared cache must not hand one visitor's copy to another */
+        h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("Cookie"));
+    }
+    state->rw = omote_html_rewriter_create(&opts, judges ? &callbacks : &keep_callbacks, state);
 
     req->res.content_length = SIZE_MAX;
     weaken_etag(req);
@@ -398,6 +427,11 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
 
 Next:
     h2o_setup_next_ostream(req, slot);
+}
+
+int omote_generation_touches_html(const omote_generation_t *gen)
+{
+    return omote_generation_rewrites_html(gen) || gen->config->banner.enabled;
 }
 
 int omote_generation_rewrites_html(const omote_generation_t *gen)

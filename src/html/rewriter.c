@@ -73,6 +73,8 @@ struct st_omote_html_rewriter_t {
     int noscript_kept_content; /* something other than white space and removed elements is in it */
     int noscript_removed_any;
     struct st_buffer_t noscript_raw; /* the start tag and the rewritten content */
+
+    int body_snippet_settled; /* inserted, or there is no body for it (a frameset) */
 };
 
 static void buffer_append(struct st_buffer_t *buf, const char *bytes, size_t len)
@@ -258,7 +260,7 @@ static void emit_stripped(omote_html_rewriter_t *rw, const omote_html_token_t *t
     emit(rw, t->raw + at, t->raw_len - at, from_input);
 }
 
-/* --- head snippet ---------------------------------------------------------------- */
+/* --- head and body snippets ---------------------------------------------------------------- */
 
 /* elements that may stand before <body> without starting it */
 static int is_head_content(const omote_html_token_t *t)
@@ -277,22 +279,38 @@ static void insert_snippet(omote_html_rewriter_t *rw)
     emit(rw, rw->opts.head_snippet, rw->opts.head_snippet_len, 0);
 }
 
+static void insert_body_snippet(omote_html_rewriter_t *rw)
+{
+    rw->stats.body_snippet_inserted = 1;
+    emit(rw, rw->opts.body_snippet, rw->opts.body_snippet_len, 0);
+}
+
 /* Inserts the snippet before `t` if `t` starts the body and no <head> came. Never inside a <noscript>,
  * held or not: whether its hold was written early depends on where the bound fell, not on the document. */
 static void maybe_insert_before(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    if (rw->opts.head_snippet == NULL || rw->stats.snippet_inserted || rw->noscript_open)
+    if (rw->noscript_open || t->kind != OMOTE_HTML_START_TAG || is_head_content(t))
         return;
-    if (t->kind == OMOTE_HTML_START_TAG && !is_head_content(t))
+    if (rw->opts.head_snippet != NULL && !rw->stats.snippet_inserted)
         insert_snippet(rw);
+    /* the body began without its tag: the body snippet goes first in it. A frameset has no body to show it in */
+    if (rw->opts.body_snippet != NULL && !rw->body_snippet_settled && !name_is(t, "body")) {
+        rw->body_snippet_settled = 1;
+        if (!name_is(t, "frameset"))
+            insert_body_snippet(rw);
+    }
 }
 
 static void maybe_insert_after(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    if (rw->opts.head_snippet == NULL || rw->stats.snippet_inserted || rw->noscript_open)
+    if (rw->noscript_open || t->kind != OMOTE_HTML_START_TAG)
         return;
-    if (t->kind == OMOTE_HTML_START_TAG && name_is(t, "head"))
+    if (rw->opts.head_snippet != NULL && !rw->stats.snippet_inserted && name_is(t, "head"))
         insert_snippet(rw);
+    if (rw->opts.body_snippet != NULL && !rw->body_snippet_settled && name_is(t, "body")) {
+        rw->body_snippet_settled = 1;
+        insert_body_snippet(rw);
+    }
 }
 
 /* --- removing -------------------------------------------------------------------- */
@@ -701,6 +719,12 @@ void omote_html_rewriter_feed(omote_html_rewriter_t *rw, const char *chunk, size
         if (rw->in_noscript) {
             rw->noscript_kept_content = 1;
             end_noscript(rw, NULL);
+        }
+        /* a document with no body content still gets the body snippet, at its end */
+        if (rw->opts.body_snippet != NULL && !rw->body_snippet_settled) {
+            rw->body_snippet_settled = 1;
+            flush_run(rw);
+            insert_body_snippet(rw);
         }
     }
     if (rw->inspecting)

@@ -14,6 +14,9 @@
 
 #include "omote/cookie.h"
 #include "omote/policy.h"
+#include "omote/ui_assets.h"
+#include <openssl/evp.h>
+#include <pthread.h>
 #include "omote/query.h"
 
 #define ANCHOR_BITS 12 /* 4096 hash buckets for the first four bytes of each signature */
@@ -360,6 +363,50 @@ static int any_vendor_allowed(const omote_policy_t *policy, omote_purpose_set_t 
     return 0;
 }
 
+/*
+ * The banner's inline <style> (src/ui/assets/banner.css) is allowed by its hash in the directive
+ * that governs <style> elements, unless that directive has 'unsafe-inline', which a hash source
+ * would switch off for the retailer's own inline styles.
+ */
+static const omote_csp_directive_t *inline_style_directive(const omote_config_t *conf)
+{
+    static const char *const governing[] = {"style-src-elem", "style-src", "default-src"};
+    for (size_t i = 0; i != sizeof(governing) / sizeof(governing[0]); ++i) {
+        const omote_csp_directive_t *d = find_directive(conf, governing[i]);
+        if (d == NULL)
+            continue;
+        for (size_t k = 0; k != d->num_sources; ++k)
+            if (strcmp(d->sources[k], "'unsafe-inline'") == 0)
+                return NULL;
+        return d;
+    }
+    return NULL;
+}
+
+static char banner_style_source[96]; /* "'sha256-<base64>'", or "" when the digest failed */
+static pthread_once_t banner_style_once = PTHREAD_ONCE_INIT;
+
+static void hash_banner_style(void)
+{
+    int is_hashed;
+    const omote_ui_asset_t *css = omote_ui_asset_find("banner.css", strlen("banner.css"), &is_hashed);
+    unsigned char digest[EVP_MAX_MD_SIZE], b64[64];
+    unsigned len = 0;
+    if (css == NULL || EVP_Digest(css->bytes, css->len, digest, &len, EVP_sha256(), NULL) != 1)
+        return;
+    EVP_EncodeBlock(b64, digest, (int)len); /* CSP hash sources are standard, padded base64 */
+    snprintf(banner_style_source, sizeof(banner_style_source), "'sha256-%s'", b64);
+}
+
+static void put_banner_style_hash(struct st_writer_t *w)
+{
+    pthread_once(&banner_style_once, hash_banner_style);
+    if (banner_style_source[0] != '\0') {
+        puts_(w, " ");
+        puts_(w, banner_style_source);
+    }
+}
+
 size_t omote_policy_build_csp(const omote_policy_t *policy, omote_purpose_set_t granted, char *out, size_t outsz)
 {
     const omote_config_t *conf = policy->conf;
@@ -368,6 +415,7 @@ size_t omote_policy_build_csp(const omote_policy_t *policy, omote_purpose_set_t 
         out[0] = '\0';
     if (conf->headers.csp_mode == OMOTE_CSP_OFF)
         return 0;
+    const omote_csp_directive_t *style_directive = inline_style_directive(conf);
     for (size_t i = 0; i != conf->headers.num_csp_directives; ++i) {
         const omote_csp_directive_t *d = conf->headers.csp_directives + i;
         if (i != 0)
@@ -376,6 +424,8 @@ size_t omote_policy_build_csp(const omote_policy_t *policy, omote_purpose_set_t 
         put_sources(&w, d);
         if (is_vendor_directive(conf, d->name))
             put_vendor_hosts(&w, policy, granted);
+        if (conf->banner.enabled && d == style_directive)
+            put_banner_style_hash(&w);
     }
     /* a vendor directive left out falls back to default-src, which does not name the vendor: say it */
     const omote_csp_directive_t *fallback = find_directive(conf, "default-src");

@@ -100,7 +100,9 @@ def local_links(path, html):
         ref = ref.replace("&amp;", "&")
         if ref.startswith("//") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", ref):
             continue
-        out.append(urllib.parse.urlsplit(urllib.parse.urljoin(path, ref)).path)
+        target = urllib.parse.urlsplit(urllib.parse.urljoin(path, ref)).path
+        if target != "/_omote/me":  # the privacy page's export link: the visitor's own identifier, on purpose
+            out.append(target)
     return out
 
 

@@ -774,6 +774,71 @@ static void test_consent(void)
     unsetenv("OMOTE_TEST_BAD_KEYS");
 }
 
+static void test_banner_and_privacy(void)
+{
+    omote_config_error_t err;
+    setenv(KEYS_ENV, "k1 " KEY_32 "\n", 1);
+
+    omote_config_t *conf = load(HEAD "}", &err);
+    ok(conf != NULL && conf->banner.enabled == 0, "banner: off without consent");
+    omote_config_free(conf);
+
+    conf = load(HEAD ", " CONSENT_ENV "}}", &err);
+    ok(conf != NULL && conf->banner.enabled == 1 && conf->banner.privacy_link == OMOTE_PRIVACY_LINK_BOTTOM_LEFT &&
+           conf->banner.title_en == NULL && conf->privacy.retailer == NULL,
+       "banner: on by default with consent, link bottom-left, omote's wording");
+    omote_config_free(conf);
+
+    conf = load(HEAD ", " CONSENT_ENV "}, \"banner\": {\"privacy_link\": \"bottom-right\", \"title\": {\"en\": \"Cookies?\", "
+                "\"ja\": \"クッキー\"}, \"text\": {\"en\": \"We ask first.\"}}, \"privacy\": {\"retailer\": \"Shop Ltd.\", "
+                "\"contact\": \"privacy@shop.example\", \"promise\": {\"en\": \"We never sell data.\", \"ja\": \"販売しません\"}}}",
+                &err);
+    ok(conf != NULL, "banner: full section loads (%s)", conf == NULL ? err.text : "");
+    if (conf != NULL) {
+        is_int(conf->banner.privacy_link, OMOTE_PRIVACY_LINK_BOTTOM_RIGHT, "banner: privacy_link");
+        is_str(conf->banner.title_ja, "クッキー", "banner: Japanese title");
+        is_str(conf->banner.text_en, "We ask first.", "banner: text");
+        ok(conf->banner.text_ja == NULL, "banner: absent text stays NULL");
+        is_str(conf->privacy.retailer, "Shop Ltd.", "privacy: retailer");
+        is_str(conf->privacy.contact, "privacy@shop.example", "privacy: contact");
+        is_str(conf->privacy.promise_ja, "販売しません", "privacy: promise");
+        omote_config_free(conf);
+    }
+    conf = load(HEAD ", " CONSENT_ENV "}, \"banner\": {\"enabled\": false}}", &err);
+    ok(conf != NULL && conf->banner.enabled == 0, "banner: can be turned off");
+    omote_config_free(conf);
+    check_error_at(HEAD ", \"banner\": {\"enabled\": `true}}",
+                   "banner.enabled: the banner records decisions, so it needs the \"consent\" section", "banner: needs consent");
+    check_error_at(HEAD ", " CONSENT_ENV "}, \"banner\": {\"privacy_link\": `\"top\"}}",
+                   "banner.privacy_link: \"top\" is not one of \"bottom-left\", \"bottom-right\", \"off\"", "banner: link position");
+    check_error_at(HEAD ", \"privacy\": {`\"promises\": {}}}", "privacy.promises: unknown key (did you mean \"promise\"?)",
+                   "privacy: unknown key");
+    check_error_at(HEAD ", \"privacy\": {\"contact\": `7}}", "privacy.contact: expected a string, got an integer",
+                   "privacy: contact is text");
+
+    conf = load(HEAD ", \"purposes\": [{\"id\": \"a\", \"cookies\": [\"_ga*\", \"sid\", \"x\"], \"cookie_lifetime_days\": "
+                "{\"_ga*\": 400, \"sid\": 0}}], \"vendors\": [{\"name\": \"V\", \"purpose\": \"a\", \"hosts\": [\"v.example\"], "
+                "\"receives\": {\"en\": \"Page views.\"}}]}",
+                &err);
+    ok(conf != NULL, "lifetimes: load (%s)", conf == NULL ? err.text : "");
+    if (conf != NULL) {
+        is_int(conf->purposes[0].cookie_lifetime_days[0], 400, "lifetimes: days");
+        is_int(conf->purposes[0].cookie_lifetime_days[1], 0, "lifetimes: 0 is until the browser closes");
+        is_int(conf->purposes[0].cookie_lifetime_days[2], OMOTE_COOKIE_LIFETIME_UNSTATED, "lifetimes: unstated");
+        is_str(conf->vendors[0].receives_en, "Page views.", "vendors: receives");
+        ok(conf->vendors[0].receives_ja == NULL, "vendors: receives in Japanese absent");
+        omote_config_free(conf);
+    }
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"cookies\": [\"x\"], \"cookie_lifetime_days\": {`\"y\": 1}}]}",
+                   "purposes[0].cookie_lifetime_days.y: \"y\" is not one of this purpose's \"cookies\"", "lifetimes: undeclared cookie");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"cookies\": [\"x\"], \"cookie_lifetime_days\": {\"x\": `-1}}]}",
+                   "purposes[0].cookie_lifetime_days.x: expected whole days from 0 (until the browser closes) to 3650",
+                   "lifetimes: range");
+    check_error_at(HEAD ", \"purposes\": [{\"id\": \"a\", \"cookie_lifetime_days\": `[]}]}",
+                   "purposes[0].cookie_lifetime_days: expected an object of cookie patterns to days, got an array", "lifetimes: type");
+    unsetenv(KEYS_ENV);
+}
+
 static void test_listener_clashes(void)
 {
     check_error_at("{\"listen\": [{\"address\": \"127.0.0.1\", \"port\": 80}, {\"port\": 81}, `{\"address\": \"127.0.0.1\", "
@@ -1070,6 +1135,7 @@ int main(void)
     test_purposes_and_vendors();
     test_headers_compression_api();
     test_consent();
+    test_banner_and_privacy();
     test_listener_clashes();
     test_redis_reconnect();
     test_threads();

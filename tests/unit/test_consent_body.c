@@ -188,11 +188,29 @@ static void test_form_errors(void)
     form_refused("analytics=on&tracking=on&all=1", "unknown purpose \"tracking\"");
 }
 
+/* the actions a page without JavaScript can only post */
+static void test_form_actions(void)
+{
+    is_int(form("withdraw=1&return=%2F_omote%2Fprivacy%3Fdone%3Dwithdrawn"), 0, "withdraw form");
+    ok(body.is_withdrawal && !body.is_erasure && body.granted == 0b001, "withdraw: only the strictly necessary remain");
+    is_str(body.return_to, "/_omote/privacy?done=withdrawn", "withdraw: return path");
+    is_int(form("erase=on"), 0, "erase form");
+    ok(body.is_erasure && !body.is_withdrawal, "erase: flagged");
+    is_int(json("{\"all\": false}"), 0, "JSON never withdraws by a field");
+    ok(!body.is_withdrawal && !body.is_erasure, "JSON: no action flags");
+    form_refused("withdraw=0", "\"withdraw\" must be 1 (or true, on) when given");
+    form_refused("erase=yes", "\"erase\" must be 1 (or true, on) when given");
+    form_refused("withdraw=1&all=1", "a withdrawal or an erasure is a form of its own: no purposes, no all=, not both");
+    form_refused("erase=1&analytics=on", "a withdrawal or an erasure is a form of its own: no purposes, no all=, not both");
+    form_refused("erase=1&withdraw=1", "a withdrawal or an erasure is a form of its own: no purposes, no all=, not both");
+}
+
 int main(void)
 {
     test_json_shapes();
     test_json_errors();
     test_form_shapes();
     test_form_errors();
+    test_form_actions();
     return done_testing();
 }
