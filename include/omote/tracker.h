@@ -15,17 +15,21 @@
 #define OMOTE_TRACKER_MAX_URL 2048
 
 /**
- * Remembers recent rule-list decisions (URL, resource type, page host) for one thread: a shop
- * serves the same pages with the same asset URLs again and again, and a decision costs a
- * microsecond or more in a cache-cold rule set. Entries are compared in full, never by hash
- * alone; a new epoch (a reload's generation) forgets everything. Not thread-safe: one per thread.
+ * Remembers what omote_tracker_judge_url found for recent references (the reference as written,
+ * resource type, page host and the part of the page URL it resolves against) for one thread: a
+ * shop serves the same pages with the same asset URLs again and again, and resolving plus a
+ * decision costs a microsecond or more in a cache-cold rule set. A configured vendor is kept as
+ * the vendor, so the visitor's consent still decides. Entries are compared in full, never by hash
+ * alone; a new epoch (a reload's generation), or other rules, policy or first-party domains,
+ * forget everything, and so does filling up. Not thread-safe: one per thread.
  */
 typedef struct st_omote_tracker_cache_t omote_tracker_cache_t;
 
-/** Creates a cache of `entries` slots (rounded up to a power of two; 0 means 2048). */
+/** Creates a cache for `entries` references (rounded up to a power of two; 0 means 8192), with
+ *  256 bytes of key space each on average (2 MiB and 128 KiB of slots by default). */
 omote_tracker_cache_t *omote_tracker_cache_create(size_t entries);
 void omote_tracker_cache_free(omote_tracker_cache_t *cache);
-/** Lookups that found their decision, and those that had to ask the rules. */
+/** Lookups that found their answer, and those that had to resolve and judge. */
 void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
 
 /** The page being rewritten. Strings are borrowed for the page's lifetime. */
@@ -38,7 +42,7 @@ typedef struct st_omote_tracker_page_t {
     const omote_policy_t *policy; /* vendors and signatures; NULL: lists only */
     omote_purpose_set_t granted;  /* the visitor's purposes: a granted vendor's tags stay */
     omote_tracker_cache_t *cache; /* NULL: ask the rules every time */
-    uint64_t cache_epoch;         /* identifies `rules` (the generation): a different one clears the cache */
+    uint64_t cache_epoch;         /* the generation of `rules`, `policy` and the domains: a new one clears the cache */
 } omote_tracker_page_t;
 
 /** What decided. */

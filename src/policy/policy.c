@@ -28,10 +28,18 @@ struct st_omote_policy_t {
     omote_purpose_set_t gpc;        /* purposes "Sec-GPC: 1" denies by default */
     omote_signature_t *signatures;
     size_t num_signatures;
-    /* one pass over script text instead of one memmem per signature: signatures by the hash of
-     * their first four bytes, chained through next_in_bucket (indexes + 1; 0 ends a chain) */
+    /*
+     * One pass over script text instead of one memmem per signature, looking only at every
+     * `stride`-th position: each signature is filed under the hash of four bytes at each offset
+     * below the stride (all within it, as stride + 3 <= its length), so wherever it occurs one of
+     * the positions looked at falls on one of its anchors. Chains run through anchors[].next
+     * (indexes + 1; 0 ends a chain).
+     */
     uint32_t bucket_head[1 << ANCHOR_BITS];
-    uint32_t *next_in_bucket;
+    struct st_anchor_t {
+        uint32_t signature, offset, next;
+    } * anchors;
+    size_t stride;
     char *signature_text; /* owned copy of the file; signatures point into it */
     char permissions_policy[1024];
 };
@@ -123,14 +131,23 @@ static uint32_t anchor_hash(const char *p)
     return (w * 0x9e3779b1u) >> (32 - ANCHOR_BITS);
 }
 
-/* chains are built from the end so that each bucket lists its signatures in file order */
+#define MAX_STRIDE 8
+
 static void index_signatures(omote_policy_t *policy)
 {
-    policy->next_in_bucket = xcalloc(policy->num_signatures + 1, sizeof(uint32_t));
-    for (size_t i = policy->num_signatures; i-- != 0;) {
-        uint32_t h = anchor_hash(policy->signatures[i].text);
-        policy->next_in_bucket[i] = policy->bucket_head[h];
-        policy->bucket_head[h] = (uint32_t)i + 1;
+    size_t stride = MAX_STRIDE;
+    for (size_t i = 0; i != policy->num_signatures; ++i)
+        if (policy->signatures[i].len - 3 < stride)
+            stride = policy->signatures[i].len - 3; /* >= OMOTE_SIGNATURE_MIN_LEN - 3 */
+    policy->stride = stride;
+    policy->anchors = xcalloc(policy->num_signatures * stride, sizeof(*policy->anchors));
+    size_t n = 0;
+    for (size_t i = 0; i != policy->num_signatures; ++i) {
+        for (size_t o = 0; o != stride; ++o) {
+            uint32_t h = anchor_hash(policy->signatures[i].text + o);
+            policy->anchors[n] = (struct st_anchor_t){(uint32_t)i, (uint32_t)o, policy->bucket_head[h]};
+            policy->bucket_head[h] = (uint32_t)++n;
+        }
     }
 }
 
@@ -181,7 +198,7 @@ void omote_policy_free(omote_policy_t *policy)
 {
     if (policy == NULL)
         return;
-    free(policy->next_in_bucket);
+    free(policy->anchors);
     free(policy->signatures);
     free(policy->signature_text);
     free(policy);
@@ -244,19 +261,31 @@ int omote_policy_vendor_allowed(const omote_policy_t *policy, omote_purpose_set_
 }
 
 /*
- * The signature that occurs earliest in `text`; at one position, the first in file order. Every
- * signature is at least OMOTE_SIGNATURE_MIN_LEN (> 4) bytes, so each has a four-byte anchor.
+ * The signature that occurs earliest in `text`; at one position, the first in file order. The
+ * position looked at, i, finds the occurrences starting in (i - stride, i]: those ranges follow
+ * one another, so the first that holds any gives the answer.
  */
 const omote_signature_t *omote_policy_find_signature(const omote_policy_t *policy, const char *text, size_t len)
 {
     if (policy->num_signatures == 0 || len < 4)
         return NULL;
-    for (size_t i = 0; i + 4 <= len; ++i) {
-        for (uint32_t k = policy->bucket_head[anchor_hash(text + i)]; k != 0; k = policy->next_in_bucket[k - 1]) {
-            const omote_signature_t *sig = policy->signatures + (k - 1);
-            if (sig->len <= len - i && memcmp(text + i, sig->text, sig->len) == 0)
-                return sig;
+    for (size_t i = 0; i + 4 <= len; i += policy->stride) {
+        const omote_signature_t *best = NULL;
+        size_t best_at = 0;
+        for (uint32_t k = policy->bucket_head[anchor_hash(text + i)]; k != 0; k = policy->anchors[k - 1].next) {
+            const struct st_anchor_t *a = &policy->anchors[k - 1];
+            const omote_signature_t *sig = policy->signatures + a->signature;
+            if (a->offset > i)
+                continue;
+            size_t at = i - a->offset;
+            if (sig->len <= len - at && memcmp(text + at, sig->text, sig->len) == 0 &&
+                (best == NULL || at < best_at || (at == best_at && sig < best))) {
+                best = sig;
+                best_at = at;
+            }
         }
+        if (best != NULL)
+            return best;
     }
     return NULL;
 }

@@ -44,15 +44,29 @@ struct st_filter_t {
     uint32_t num_include, num_exclude;
 };
 
-/* Token -> filters, as a hash table over a flat array of filter pointers (built once, read-only). */
 struct st_bucket_t {
     uint32_t token, start, count;
 };
+
+/*
+ * What a lookup checks of a candidate before touching the filter itself (a cache miss each, in a
+ * list of 50k): its types, and a 64-bit summary of every token the URL must hold whole for it to
+ * match (rules_token_bit of each). A URL whose own summary lacks one of those bits cannot match.
+ */
+struct st_candidate_t {
+    uint64_t token_bits;
+    uint32_t type_mask;
+};
+
+/* Token -> filters, as a hash table over a flat array of filter pointers (built once, read-only). */
+#define INDEX_PRESENT_BITS 18 /* 32 KiB per index: a bit per hashed chosen token, asked before the table */
 
 struct st_index_t {
     struct st_bucket_t *table; /* open addressing; token 0 marks an empty slot */
     uint32_t table_mask;
     struct st_filter_t **filters;
+    struct st_candidate_t *candidates; /* parallel to filters */
+    uint64_t *present;                 /* bit rules_present_bit(token) set for every token in the table */
     uint32_t fallback_start, fallback_count; /* filters with no usable token */
 };
 
@@ -80,6 +94,18 @@ static inline uint32_t rules_token_hash(const char *s, size_t len)
     for (size_t i = 0; i < len; ++i)
         h = (h ^ (uint8_t)s[i]) * 16777619u;
     return h != 0 ? h : 1;
+}
+
+/** The bit a token sets in a st_candidate_t's token_bits (and in a URL's). */
+static inline uint64_t rules_token_bit(uint32_t token)
+{
+    return 1ull << ((token * 0x9e3779b1u) >> 26);
+}
+
+/** The bit a token has in st_index_t.present. */
+static inline uint32_t rules_present_bit(uint32_t token)
+{
+    return (token * 0x85ebca6bu) >> (32 - INDEX_PRESENT_BITS);
 }
 
 static inline int rules_is_alnum(unsigned char c)

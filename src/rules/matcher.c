@@ -164,6 +164,7 @@ struct st_ctx_t {
     const char *lower;
     size_t len, host_start, host_end;
     int party; /* -2 not computed yet, -1 unknown, 0 first, 1 third */
+    uint64_t token_bits; /* rules_token_bit of every token of the URL */
 };
 
 static bool is_same_or_below(const char *host, const char *domain)
@@ -277,11 +278,16 @@ static bool filter_matches(const struct st_filter_t *f, struct st_ctx_t *ctx)
     return true;
 }
 
-static const struct st_filter_t *scan(const struct st_filter_t *const *filters, uint32_t count, struct st_ctx_t *ctx)
+static const struct st_filter_t *scan(const struct st_index_t *idx, uint32_t start, uint32_t count, struct st_ctx_t *ctx)
 {
-    for (uint32_t i = 0; i < count; ++i)
-        if (filter_matches(filters[i], ctx))
-            return filters[i];
+    uint32_t type_bit = 1u << ctx->req->type;
+    for (uint32_t i = start; i < start + count; ++i) {
+        const struct st_candidate_t *c = &idx->candidates[i];
+        if (!(c->type_mask & type_bit) || (c->token_bits & ~ctx->token_bits) != 0)
+            continue; /* cannot match: spared loading the filter */
+        if (filter_matches(idx->filters[i], ctx))
+            return idx->filters[i];
+    }
     return NULL;
 }
 
@@ -290,16 +296,19 @@ static const struct st_filter_t *lookup(const struct st_index_t *idx, const uint
 {
     const struct st_filter_t *f;
     for (size_t t = 0; t < num_tokens && idx->fallback_start != 0; ++t) { /* fallback_start: filters with a token */
+        uint32_t bit = rules_present_bit(tokens[t]);
+        if (!(idx->present[bit / 64] & (1ull << (bit % 64))))
+            continue; /* no filter is filed under this token: spared probing the table */
         uint32_t i = (tokens[t] * 2654435761u) & idx->table_mask;
         for (; idx->table[i].token != 0; i = (i + 1) & idx->table_mask) {
             if (idx->table[i].token != tokens[t])
                 continue;
-            if ((f = scan((const struct st_filter_t *const *)idx->filters + idx->table[i].start, idx->table[i].count, ctx)) != NULL)
+            if ((f = scan(idx, idx->table[i].start, idx->table[i].count, ctx)) != NULL)
                 return f;
             break;
         }
     }
-    return scan((const struct st_filter_t *const *)idx->filters + idx->fallback_start, idx->fallback_count, ctx);
+    return scan(idx, idx->fallback_start, idx->fallback_count, ctx);
 }
 
 /* Lowercases `url` into `lower` (NUL-terminated) and puts the distinct hashes of its alnum runs
@@ -308,6 +317,7 @@ static size_t lower_and_tokenize(const char *url, size_t len, char *lower, uint3
 {
     size_t n = 0;
     uint32_t h = 2166136261u;
+    uint64_t seen[4] = {0, 0, 0, 0};
     bool in_token = false;
     for (size_t i = 0; i <= len; ++i) {
         unsigned char c = i < len ? (unsigned char)url[i] : 0;
@@ -323,9 +333,16 @@ static size_t lower_and_tokenize(const char *url, size_t len, char *lower, uint3
             continue;
         if (h == 0)
             h = 1; /* as rules_token_hash */
-        size_t k = 0;
-        while (k < n && out[k] != h)
-            ++k;
+        /* a 256-bit summary of the tokens so far: a token whose bit is clear is new without a scan
+         * (long query strings hold a hundred tokens); the order of first occurrence is kept */
+        uint32_t bit = (h * 0x9e3779b1u) >> 24;
+        size_t k = n;
+        if (seen[bit / 64] & (1ull << (bit % 64))) {
+            k = 0;
+            while (k < n && out[k] != h)
+                ++k;
+        }
+        seen[bit / 64] |= 1ull << (bit % 64);
         if (k == n)
             out[n++] = h;
         h = 2166136261u;
@@ -356,7 +373,9 @@ int omote_rules_decide(const omote_rules_t *rules, const omote_rules_request_t *
             abort();
     }
     size_t num_tokens = lower_and_tokenize(req->url, len, lower, tokens);
-    struct st_ctx_t ctx = {rules, req, lower, len, 0, 0, -2};
+    struct st_ctx_t ctx = {rules, req, lower, len, 0, 0, -2, 0};
+    for (size_t i = 0; i < num_tokens; ++i)
+        ctx.token_bits |= rules_token_bit(tokens[i]);
     rules_url_host(lower, len, &ctx.host_start, &ctx.host_end);
     const struct st_filter_t *f;
 

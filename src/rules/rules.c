@@ -100,6 +100,8 @@ void omote_rules_free(omote_rules_t *rules)
     for (int i = 0; i < INDEX_COUNT; ++i) {
         free(rules->index[i].table);
         free(rules->index[i].filters);
+        free(rules->index[i].candidates);
+        free(rules->index[i].present);
     }
     struct st_arena_chunk_t *c = rules->arena;
     while (c != NULL) {
@@ -894,6 +896,21 @@ static void build_index(struct st_index_t *idx, struct st_filter_t **filters, si
         } else {
             idx->filters[acc + idx->fallback_count++] = f;
         }
+    }
+    /* what the lookup checks before it touches a filter (see struct st_candidate_t) */
+    idx->candidates = xmalloc((n != 0 ? n : 1) * sizeof(*idx->candidates));
+    idx->present = calloc((1u << INDEX_PRESENT_BITS) / 64, sizeof(uint64_t));
+    if (idx->present == NULL)
+        abort();
+    for (size_t i = 0; i < n; ++i) {
+        const struct st_filter_t *f = idx->filters[i];
+        uint64_t bits = 0;
+        for (uint32_t t = 0; t < f->num_tokens; ++t)
+            bits |= rules_token_bit(f->tokens[t]);
+        idx->candidates[i].token_bits = bits;
+        idx->candidates[i].type_mask = f->type_mask;
+        if (f->token != 0)
+            idx->present[rules_present_bit(f->token) / 64] |= 1ull << (rules_present_bit(f->token) % 64);
     }
 }
 

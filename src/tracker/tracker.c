@@ -3,6 +3,7 @@
  * against the page, then judged by the rules. Inline scripts are judged by the URLs they name
  * (loader snippets spell out the tracker's script URL). Rule matching itself lives in src/rules.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,35 +148,66 @@ int omote_tracker_resolve_url(const char *base, const char *ref, size_t ref_len,
 
 /* --- decision cache ------------------------------------------------------------------------- */
 
-#define CACHE_URL_MAX 240
-#define CACHE_HOST_MAX 64
+/*
+ * What omote_tracker_judge_url concluded for one (reference, type, page) before consent is
+ * applied: a reference that resolves to nothing, a configured vendor's index, or the rules'
+ * decision. The key is the raw reference as the element spells it, the type, the page host and
+ * the part of the page URL that resolution reads (nothing past the scheme for an absolute or
+ * scheme-relative reference, the origin for a path-absolute one, the whole URL otherwise), so a
+ * hit skips resolving as well as deciding, and pages sharing an origin share their entries. The
+ * vendor index is kept rather than allowed/denied: consent differs per visitor.
+ *
+ * Layout: open addressing over small slots (hash, offset) pointing into one arena of records;
+ * both are bounded, and the whole cache is cleared when either fills (or the generation changes),
+ * which keeps it free of per-entry bookkeeping. Keys are always compared byte for byte: two keys
+ * sharing a hash never share a decision.
+ */
+#define CACHE_DEFAULT_ENTRIES 8192
+#define CACHE_RECORD_BYTES 256 /* arena budget per entry: average keys are far shorter, a long one borrows */
+#define CACHE_KEY_MAX 4096     /* a longer key is not cached (the reference alone may be up to 2 KiB) */
 
-struct st_cache_entry_t {
-    uint64_t hash; /* 0: empty */
-    uint16_t url_len;
-    uint8_t host_len;
-    uint8_t type;
-    char url[CACHE_URL_MAX];
-    char host[CACHE_HOST_MAX];
+enum { CACHED_UNRESOLVED, CACHED_VENDOR, CACHED_DECIDED };
+
+struct st_cache_record_t {
+    uint16_t ref_len, host_len, base_len, url_len; /* url_len: the resolved URL kept for `why`, 0 when not kept */
+    uint8_t type, state;
+    int32_t vendor;
     omote_rules_decision_t decision;
+    char bytes[]; /* page host, base part, reference, then the resolved URL and its NUL when kept */
+};
+
+struct st_cache_slot_t {
+    uint32_t hash; /* 0: empty */
+    uint32_t offset;
 };
 
 struct st_omote_tracker_cache_t {
+    /* the generation the entries belong to: the epoch, and what a page names that decisions depend on */
     uint64_t epoch;
-    size_t mask;
+    const omote_rules_t *rules;
+    const omote_policy_t *policy;
+    const char *const *first_party_domains;
+    size_t num_first_party_domains;
     uint64_t hits, misses;
-    struct st_cache_entry_t *entries;
+    struct st_cache_slot_t *slots;
+    uint32_t slot_mask, num_entries, max_entries;
+    char *arena;
+    size_t arena_used, arena_size;
 };
 
 omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
 {
     size_t n = 1;
-    while (n < (entries == 0 ? 2048 : entries))
+    while (n < (entries == 0 ? CACHE_DEFAULT_ENTRIES : entries))
         n <<= 1;
     omote_tracker_cache_t *cache = calloc(1, sizeof(*cache));
-    if (cache == NULL || (cache->entries = calloc(n, sizeof(*cache->entries))) == NULL)
+    if (cache == NULL)
         abort();
-    cache->mask = n - 1;
+    cache->max_entries = (uint32_t)n;
+    cache->slot_mask = (uint32_t)(2 * n - 1); /* at most half full: probes stay short */
+    cache->arena_size = n * CACHE_RECORD_BYTES;
+    if ((cache->slots = calloc(2 * n, sizeof(*cache->slots))) == NULL || (cache->arena = malloc(cache->arena_size)) == NULL)
+        abort();
     return cache;
 }
 
@@ -183,7 +215,8 @@ void omote_tracker_cache_free(omote_tracker_cache_t *cache)
 {
     if (cache == NULL)
         return;
-    free(cache->entries);
+    free(cache->slots);
+    free(cache->arena);
     free(cache);
 }
 
@@ -193,73 +226,191 @@ void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hit
     *misses = cache->misses;
 }
 
-static uint64_t hash_bytes(uint64_t h, const char *p, size_t len)
+static void cache_clear(omote_tracker_cache_t *cache)
 {
-    for (size_t i = 0; i != len; ++i)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull; /* FNV-1a, 64 bits */
-    return h;
+    memset(cache->slots, 0, ((size_t)cache->slot_mask + 1) * sizeof(*cache->slots));
+    cache->num_entries = 0;
+    cache->arena_used = 0;
 }
 
-/* Asks the rules, through the page's cache when it has one; returns 1 (the rules always answer once compiled) or 0 on error. */
-static int decide_cached(const omote_tracker_page_t *page, const char *url, size_t url_len, const char *host, omote_rules_type_t type,
-                         omote_rules_decision_t *out)
+/* 8 bytes at a time: keys are URLs of a hundred bytes or more, hashed on every lookup */
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t len)
 {
-    omote_rules_request_t req = {url, host, page->host, type, page->first_party_domains, page->num_first_party_domains};
-    omote_tracker_cache_t *cache = page->cache;
-    size_t page_host_len = strlen(page->host);
-    if (cache == NULL || url_len > CACHE_URL_MAX || page_host_len > CACHE_HOST_MAX)
-        return omote_rules_decide(page->rules, &req, out) == 0;
-    if (cache->epoch != page->cache_epoch) {
-        memset(cache->entries, 0, (cache->mask + 1) * sizeof(*cache->entries));
-        cache->epoch = page->cache_epoch;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
     }
-    uint64_t h = hash_bytes(hash_bytes(0xcbf29ce484222325ull ^ (uint64_t)type, url, url_len), page->host, page_host_len);
-    h |= 1; /* never 0, which marks an empty slot */
-    struct st_cache_entry_t *e = cache->entries + (h & cache->mask);
-    if (e->hash == h && e->type == type && e->url_len == url_len && e->host_len == page_host_len &&
-        memcmp(e->url, url, url_len) == 0 && memcmp(e->host, page->host, page_host_len) == 0) {
-        ++cache->hits;
-        *out = e->decision;
-        return 1;
+    uint64_t w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w ^ ((uint64_t)len << 56)) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 32);
+}
+
+/* The length of the part of `base` that resolving `ref` reads (see above), or SIZE_MAX when `base` is not a URL
+ * resolve accepts. Trims `ref` as resolve does, so that both classify it alike. */
+static size_t base_part_len(const char *base, const char *ref, size_t ref_len)
+{
+    /* a page URL is http(s) in practice: its first "://" is then known without a search */
+    const char *sep = strncmp(base, "https://", 8) == 0  ? base + 5
+                      : strncmp(base, "http://", 7) == 0 ? base + 4
+                                                         : strstr(base, "://");
+    if (sep == NULL)
+        return SIZE_MAX;
+    while (ref_len != 0 && is_url_space(*ref))
+        ++ref, --ref_len;
+    while (ref_len != 0 && is_url_space(ref[ref_len - 1]))
+        --ref_len;
+    if (starts_with_ci(ref, ref_len, "http://") || starts_with_ci(ref, ref_len, "https://") ||
+        (ref_len >= 2 && (ref[0] == '/' || ref[0] == '\\') && (ref[1] == '/' || ref[1] == '\\')))
+        return (size_t)(sep + 3 - base); /* takes in the first ':', which is all a scheme-relative reference reads */
+    if (ref_len != 0 && ref[0] == '/') {
+        const char *path = strchr(sep + 3, '/');
+        return path != NULL ? (size_t)(path - base) : strlen(base);
     }
-    ++cache->misses;
-    if (omote_rules_decide(page->rules, &req, out) != 0)
+    return strlen(base);
+}
+
+static void fill_why(omote_tracker_why_t *why, int vendor, omote_rules_type_t type, const char *url, size_t url_len,
+                     const omote_rules_decision_t *decision)
+{
+    if (why == NULL)
+        return;
+    why->source = vendor >= 0 ? OMOTE_TRACKER_BY_VENDOR : OMOTE_TRACKER_BY_RULE;
+    why->type = type;
+    memcpy(why->url, url, url_len); /* url_len < OMOTE_TRACKER_MAX_URL == sizeof(why->url) */
+    why->url[url_len] = '\0';
+    why->decision = *decision;
+    why->vendor = vendor;
+    why->signature = NULL;
+}
+
+/* The answer for a record, as judge_uncached would give it. */
+static int judge_record(const omote_tracker_page_t *page, const struct st_cache_record_t *r, omote_tracker_why_t *why)
+{
+    switch (r->state) {
+    case CACHED_VENDOR:
+        if (omote_policy_vendor_allowed(page->policy, page->granted, r->vendor))
+            return 0;
+        break;
+    case CACHED_DECIDED:
+        if (!r->decision.is_blocked)
+            return 0;
+        break;
+    default:
         return 0;
-    e->hash = h;
-    e->type = (uint8_t)type;
-    e->url_len = (uint16_t)url_len;
-    e->host_len = (uint8_t)page_host_len;
-    memcpy(e->url, url, url_len);
-    memcpy(e->host, page->host, page_host_len);
-    e->decision = *out;
+    }
+    fill_why(why, r->vendor, (omote_rules_type_t)r->type, r->bytes + r->host_len + r->base_len + r->ref_len, r->url_len,
+             &r->decision);
+    return 1;
+}
+
+/*
+ * Resolves and judges without the cache. Fills `rec` (when not NULL) with what a cache record
+ * keeps, and returns 0 (kept) or 1 (blocked); -1 when the answer must not be cached (the rules
+ * could not decide).
+ */
+static int judge_uncached(const omote_tracker_page_t *page, const char *ref, size_t len, omote_rules_type_t type,
+                          omote_tracker_why_t *why, struct st_cache_record_t *rec, char *url, size_t *url_len)
+{
+    char host[256];
+    size_t host_len;
+    rec->state = CACHED_UNRESOLVED;
+    rec->vendor = -1;
+    rec->decision = (omote_rules_decision_t){0};
+    if (resolve(page->url, ref, len, url, OMOTE_TRACKER_MAX_URL, url_len, host, sizeof(host), &host_len) != 0)
+        return 0;
+    int vendor = page->policy != NULL ? omote_policy_vendor_of_host(page->policy, host, host_len) : -1;
+    rec->vendor = vendor;
+    if (vendor >= 0) {
+        rec->state = CACHED_VENDOR;
+        if (omote_policy_vendor_allowed(page->policy, page->granted, vendor))
+            return 0;
+    } else {
+        rec->state = CACHED_DECIDED;
+        if (page->rules == NULL)
+            return 0;
+        omote_rules_request_t req = {url, host, page->host, type, page->first_party_domains, page->num_first_party_domains};
+        if (omote_rules_decide(page->rules, &req, &rec->decision) != 0)
+            return -1;
+        if (!rec->decision.is_blocked)
+            return 0;
+    }
+    fill_why(why, vendor, type, url, *url_len, &rec->decision);
     return 1;
 }
 
 int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, size_t len, omote_rules_type_t type,
                             omote_tracker_why_t *why)
 {
-    char url[OMOTE_TRACKER_MAX_URL], host[256];
-    size_t url_len, host_len;
-    if (resolve(page->url, ref, len, url, sizeof(url), &url_len, host, sizeof(host), &host_len) != 0)
+    char url[OMOTE_TRACKER_MAX_URL];
+    size_t url_len = 0;
+    struct st_cache_record_t rec;
+    omote_tracker_cache_t *cache = page->cache;
+    size_t base_len, host_len;
+    if (cache == NULL || (base_len = base_part_len(page->url, ref, len)) == SIZE_MAX ||
+        (host_len = strlen(page->host)) > UINT16_MAX || host_len + base_len + len > CACHE_KEY_MAX)
+        return judge_uncached(page, ref, len, type, why, &rec, url, &url_len) == 1;
+
+    if (cache->epoch != page->cache_epoch || cache->rules != page->rules || cache->policy != page->policy ||
+        cache->first_party_domains != page->first_party_domains ||
+        cache->num_first_party_domains != page->num_first_party_domains) {
+        cache_clear(cache);
+        cache->epoch = page->cache_epoch;
+        cache->rules = page->rules;
+        cache->policy = page->policy;
+        cache->first_party_domains = page->first_party_domains;
+        cache->num_first_party_domains = page->num_first_party_domains;
+    }
+    uint64_t h64 = hash_bytes(0x6a09e667f3bcc909ull ^ (uint64_t)type, page->host, host_len);
+    h64 = hash_bytes(hash_bytes(h64, page->url, base_len), ref, len);
+    uint32_t h = (uint32_t)h64 != 0 ? (uint32_t)h64 : 1; /* 0 marks an empty slot */
+    uint32_t i = (uint32_t)(h64 >> 32) & cache->slot_mask;
+    for (; cache->slots[i].hash != 0; i = (i + 1) & cache->slot_mask) {
+        if (cache->slots[i].hash != h)
+            continue;
+        const struct st_cache_record_t *r = (const struct st_cache_record_t *)(cache->arena + cache->slots[i].offset);
+        if (r->type == type && r->ref_len == len && r->host_len == host_len && r->base_len == base_len &&
+            memcmp(r->bytes, page->host, host_len) == 0 && memcmp(r->bytes + host_len, page->url, base_len) == 0 &&
+            memcmp(r->bytes + host_len + base_len, ref, len) == 0) {
+            ++cache->hits;
+            return judge_record(page, r, why);
+        }
+    }
+    ++cache->misses;
+    int blocked = judge_uncached(page, ref, len, type, why, &rec, url, &url_len);
+    if (blocked < 0)
         return 0;
-    int vendor = page->policy != NULL ? omote_policy_vendor_of_host(page->policy, host, host_len) : -1;
-    omote_rules_decision_t decision = {0};
-    if (vendor >= 0) {
-        if (omote_policy_vendor_allowed(page->policy, page->granted, vendor))
-            return 0;
-    } else {
-        if (page->rules == NULL || !decide_cached(page, url, url_len, host, type, &decision) || !decision.is_blocked)
-            return 0;
+
+    /* the resolved URL is kept only where `why` may need it: a vendor's or a blocked one */
+    int keeps_url = rec.state == CACHED_VENDOR || (rec.state == CACHED_DECIDED && rec.decision.is_blocked);
+    size_t size = sizeof(rec) + host_len + base_len + len + (keeps_url ? url_len + 1 : 0);
+    size = (size + 7) & ~(size_t)7; /* records stay aligned */
+    if (size > cache->arena_size)
+        return blocked;
+    if (cache->num_entries == cache->max_entries || cache->arena_used + size > cache->arena_size) {
+        cache_clear(cache); /* wholesale: the pages being served fill it again within a few requests */
+        for (i = (uint32_t)(h64 >> 32) & cache->slot_mask; cache->slots[i].hash != 0; i = (i + 1) & cache->slot_mask)
+            ;
     }
-    if (why != NULL) {
-        why->source = vendor >= 0 ? OMOTE_TRACKER_BY_VENDOR : OMOTE_TRACKER_BY_RULE;
-        why->type = type;
-        memcpy(why->url, url, url_len + 1); /* url_len < OMOTE_TRACKER_MAX_URL == sizeof(why->url) */
-        why->decision = decision;
-        why->vendor = vendor;
-        why->signature = NULL;
-    }
-    return 1;
+    struct st_cache_record_t *r = (struct st_cache_record_t *)(cache->arena + cache->arena_used);
+    *r = rec;
+    r->ref_len = (uint16_t)len;
+    r->host_len = (uint16_t)host_len;
+    r->base_len = (uint16_t)base_len;
+    r->url_len = keeps_url ? (uint16_t)url_len : 0;
+    r->type = (uint8_t)type;
+    memcpy(r->bytes, page->host, host_len);
+    memcpy(r->bytes + host_len, page->url, base_len);
+    memcpy(r->bytes + host_len + base_len, ref, len);
+    if (keeps_url)
+        memcpy(r->bytes + host_len + base_len + len, url, url_len + 1);
+    cache->slots[i].hash = h;
+    cache->slots[i].offset = (uint32_t)cache->arena_used;
+    cache->arena_used += size;
+    ++cache->num_entries;
+    return blocked;
 }
 
 /* srcset: comma-separated candidates, each a URL followed by an optional descriptor */
@@ -297,11 +448,6 @@ static int attr_blocked(const omote_tracker_page_t *page, const omote_html_token
 {
     const omote_html_attr_t *a = find_attr(tag, name);
     return a != NULL && a->value.len != 0 && omote_tracker_judge_url(page, a->value.base, a->value.len, type, why);
-}
-
-static int tag_is(const omote_html_token_t *tag, const char *name)
-{
-    return tag->name.len == strlen(name) && memcmp(tag->name.base, name, tag->name.len) == 0;
 }
 
 static int value_is(const omote_html_attr_t *a, const char *v)
@@ -363,45 +509,107 @@ static int link_type(const omote_html_token_t *tag)
     return -1;
 }
 
-/* every name omote_tracker_judge_tag below asks about */
+/* the elements omote_tracker_judge_tag asks about; every other one is kept whatever its attributes */
+enum {
+    TAG_OTHER,
+    TAG_SCRIPT,
+    TAG_IMG,
+    TAG_SOURCE,
+    TAG_INPUT,
+    TAG_IFRAME,
+    TAG_FRAME,
+    TAG_EMBED,
+    TAG_OBJECT,
+    TAG_VIDEO,
+    TAG_AUDIO,
+    TAG_LINK,
+};
+
+/* Which of them `name` is: asked for every start tag of a page, so a switch on the length first
+ * (most tags are div, span, a, p, li and differ from every name here in length or first byte). */
+static int tag_id(const char *name, size_t len)
+{
+#define IS(lit) (memcmp(name, lit, sizeof(lit) - 1) == 0)
+    switch (len) {
+    case 3:
+        return IS("img") ? TAG_IMG : TAG_OTHER;
+    case 4:
+        return IS("link") ? TAG_LINK : TAG_OTHER;
+    case 5:
+        switch (name[0]) {
+        case 'i':
+            return IS("input") ? TAG_INPUT : TAG_OTHER;
+        case 'f':
+            return IS("frame") ? TAG_FRAME : TAG_OTHER;
+        case 'e':
+            return IS("embed") ? TAG_EMBED : TAG_OTHER;
+        case 'v':
+            return IS("video") ? TAG_VIDEO : TAG_OTHER;
+        case 'a':
+            return IS("audio") ? TAG_AUDIO : TAG_OTHER;
+        }
+        return TAG_OTHER;
+    case 6:
+        switch (name[0]) {
+        case 's':
+            return IS("script") ? TAG_SCRIPT : IS("source") ? TAG_SOURCE : TAG_OTHER;
+        case 'i':
+            return IS("iframe") ? TAG_IFRAME : TAG_OTHER;
+        case 'o':
+            return IS("object") ? TAG_OBJECT : TAG_OTHER;
+        }
+        return TAG_OTHER;
+    }
+    return TAG_OTHER;
+#undef IS
+}
+
 int omote_tracker_reads_attributes(const char *name, size_t len)
 {
-    static const char *const names[] = {"script", "img",   "source", "input", "iframe", "frame",
-                                        "embed",  "object", "video", "audio", "link",   NULL};
-    for (const char *const *n = names; *n != NULL; ++n)
-        if (strlen(*n) == len && memcmp(*n, name, len) == 0)
-            return 1;
-    return 0;
+    return tag_id(name, len) != TAG_OTHER;
 }
 
 omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,
                                                 omote_tracker_why_t *why)
 {
-    if (tag_is(tag, "script")) {
+    int id = tag_id(tag->name.base, tag->name.len);
+    switch (id) {
+    case TAG_OTHER:
+        return OMOTE_REWRITE_KEEP;
+    case TAG_SCRIPT:
         if (find_attr(tag, "src") != NULL)
             return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_SCRIPT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
         return is_executable_script(tag) ? OMOTE_REWRITE_INSPECT : OMOTE_REWRITE_KEEP;
-    }
-    if (tag_is(tag, "img") || tag_is(tag, "source") || (tag_is(tag, "input") && value_is(find_attr(tag, "type"), "image"))) {
+    case TAG_INPUT:
+        /* an image button loads its src as an <img> does */
+        if (!value_is(find_attr(tag, "type"), "image"))
+            return OMOTE_REWRITE_KEEP;
+        /* fall through */
+    case TAG_IMG:
+    case TAG_SOURCE: {
         const omote_html_attr_t *srcset = find_attr(tag, "srcset");
-        omote_rules_type_t type = tag_is(tag, "source") && srcset == NULL ? OMOTE_RULES_TYPE_MEDIA : OMOTE_RULES_TYPE_IMAGE;
+        omote_rules_type_t type = id == TAG_SOURCE && srcset == NULL ? OMOTE_RULES_TYPE_MEDIA : OMOTE_RULES_TYPE_IMAGE;
         if (attr_blocked(page, tag, "src", type, why) || attr_blocked(page, tag, "data-src", OMOTE_RULES_TYPE_IMAGE, why) ||
             (srcset != NULL && judge_srcset(page, srcset->value.base, srcset->value.len, why)))
             return OMOTE_REWRITE_REMOVE;
         return OMOTE_REWRITE_KEEP;
     }
-    if (tag_is(tag, "iframe") || tag_is(tag, "frame"))
+    case TAG_IFRAME:
+    case TAG_FRAME:
         return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_SUBDOCUMENT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
-    if (tag_is(tag, "embed"))
+    case TAG_EMBED:
         return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_OBJECT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
-    if (tag_is(tag, "object"))
+    case TAG_OBJECT:
         return attr_blocked(page, tag, "data", OMOTE_RULES_TYPE_OBJECT, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
-    if (tag_is(tag, "video") || tag_is(tag, "audio"))
+    case TAG_VIDEO:
+    case TAG_AUDIO:
         return attr_blocked(page, tag, "src", OMOTE_RULES_TYPE_MEDIA, why) ? OMOTE_REWRITE_REMOVE : OMOTE_REWRITE_KEEP;
-    if (tag_is(tag, "link")) {
+    case TAG_LINK: {
         int type = link_type(tag);
         if (type >= 0 && attr_blocked(page, tag, "href", (omote_rules_type_t)type, why))
             return OMOTE_REWRITE_REMOVE;
+        return OMOTE_REWRITE_KEEP;
+    }
     }
     return OMOTE_REWRITE_KEEP;
 }

@@ -44,6 +44,61 @@ static void check_bad_signatures(const omote_config_t *conf, const char *text, c
     omote_policy_free(p);
 }
 
+/* The earliest signature by brute force (at one position, the first in file order): what
+ * omote_policy_find_signature must answer however it skips through the text. */
+static const char *naive_find(const char *const *sigs, size_t n, const char *text, size_t len, size_t *index)
+{
+    for (size_t at = 0; at != len; ++at)
+        for (size_t k = 0; k != n; ++k)
+            if (strlen(sigs[k]) <= len - at && memcmp(text + at, sigs[k], strlen(sigs[k])) == 0) {
+                *index = k;
+                return text + at;
+            }
+    return NULL;
+}
+
+/* signatures sharing prefixes and anchors, found at every offset from the start and the end */
+static void test_signature_positions(const omote_config_t *conf)
+{
+    static const char *const sigs[] = {"abcdef", "abcdefgh", "bcdefg", "zzzzzzzzzzzzz", "cdefgh"};
+    const char file[] = "A | abcdef\nB | abcdefgh\nC | bcdefg\nD | zzzzzzzzzzzzz\nE | cdefgh\n";
+    char err[256] = "";
+    omote_policy_t *p = omote_policy_create(conf, file, strlen(file), "pos.txt", err, sizeof(err));
+    ok(p != NULL, "overlapping signatures compile (%s)", err);
+    if (p == NULL)
+        return;
+    static const char *const pieces[] = {"abcdefgh", "bcdefg", "zzzzzzzzzzzzz", "cdefgh", "abcde", "zzzz"};
+    int mismatches = 0, found = 0;
+    unsigned seed = 1;
+    for (int round = 0; round != 3000; ++round) {
+        char text[64];
+        size_t len = 0, pad = (size_t)round % 11;
+        memset(text, '.', pad);
+        len = pad;
+        seed = seed * 1103515245u + 12345u;
+        const char *piece = pieces[(seed >> 16) % 6];
+        memcpy(text + len, piece, strlen(piece));
+        len += strlen(piece);
+        size_t tail = (seed >> 8) % 9;
+        memset(text + len, 'x', tail);
+        len += tail;
+        if ((seed >> 4) & 1) { /* a second candidate after the first */
+            piece = pieces[(seed >> 20) % 6];
+            memcpy(text + len, piece, strlen(piece));
+            len += strlen(piece);
+        }
+        size_t want_index = 0;
+        const char *want = naive_find(sigs, 5, text, len, &want_index);
+        const omote_signature_t *got = omote_policy_find_signature(p, text, len);
+        found += want != NULL;
+        if (want == NULL ? got != NULL : got == NULL || got->line != want_index + 1)
+            ++mismatches;
+    }
+    is_int(mismatches, 0, "the earliest signature (first in file order at one position), wherever it starts");
+    ok(found > 1000, "most texts hold one");
+    omote_policy_free(p);
+}
+
 int main(void)
 {
     omote_config_t *conf = load_config(config_json);
@@ -106,6 +161,7 @@ int main(void)
     sig = omote_policy_find_signature(p, "fbq('init', '1');", 17);
     ok(sig != NULL && sig->vendor_index == 1, "vendor names match case-insensitively (Meta Pixel)");
 
+    test_signature_positions(conf);
     check_bad_signatures(conf, "ok vendor | long enough\nno bar here\n", "sig.txt:2: expected \"vendor | signature\"", "missing bar");
     check_bad_signatures(conf, " | something\n", "sig.txt:1: the vendor name before '|' is empty", "empty vendor");
     check_bad_signatures(conf, "V | ym(\n",

@@ -170,6 +170,27 @@ static void test_vendors(const omote_rules_t *rules)
     is_int(omote_tracker_judge_script_text(&page, hj, sizeof(hj) - 1, &why), OMOTE_REWRITE_REMOVE,
            "a signature of an unconfigured vendor is removed whatever the consent");
     is_int(why.vendor, -1, "no configured vendor");
+
+    /* the cache keeps the vendor, not the verdict: consent differs per visitor */
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
+    uint64_t hits, misses;
+    page.cache = cache;
+    page.cache_epoch = 1;
+    page.granted = omote_policy_necessary(policy);
+    const char *chat = "https://chat.example/widget.js";
+    ok(omote_tracker_judge_url(&page, chat, strlen(chat), OMOTE_RULES_TYPE_SCRIPT, &why) && why.vendor == 1 &&
+           strcmp(why.url, chat) == 0,
+       "cached vendor: removed without consent");
+    page.granted |= 4; /* chat */
+    ok(!omote_tracker_judge_url(&page, chat, strlen(chat), OMOTE_RULES_TYPE_SCRIPT, NULL), "and kept for a visitor who consented");
+    page.granted = omote_policy_necessary(policy);
+    memset(&why, 0, sizeof(why));
+    ok(omote_tracker_judge_url(&page, chat, strlen(chat), OMOTE_RULES_TYPE_SCRIPT, &why) && why.vendor == 1 &&
+           why.source == OMOTE_TRACKER_BY_VENDOR && strcmp(why.url, chat) == 0,
+       "removed again for the next who did not, why filled from the cache");
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    ok(hits == 2 && misses == 1, "one miss, two hits");
+    omote_tracker_cache_free(cache);
     omote_policy_free(policy);
     omote_config_free(conf);
 }
@@ -205,6 +226,112 @@ static void test_decision_cache(const omote_rules_t *rules)
     omote_tracker_judge_url(&page, gtm, strlen(gtm), OMOTE_RULES_TYPE_SCRIPT, NULL);
     omote_tracker_cache_stats(cache, &hits, &misses);
     is_int(misses - misses_before, 1, "a new epoch (a reload) forgets what was cached");
+    omote_tracker_cache_free(cache);
+}
+
+/* a URL judged through `cache` answers as it does without one, `why` included */
+static int same_with_cache(omote_tracker_page_t *page, omote_tracker_cache_t *cache, const char *ref, omote_rules_type_t type)
+{
+    omote_tracker_why_t a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    page->cache = NULL;
+    int without = omote_tracker_judge_url(page, ref, strlen(ref), type, &a);
+    page->cache = cache;
+    int with = omote_tracker_judge_url(page, ref, strlen(ref), type, &b);
+    if (without != with)
+        return 0;
+    return !without || (a.source == b.source && a.type == b.type && strcmp(a.url, b.url) == 0 && a.vendor == b.vendor &&
+                        a.decision.line == b.decision.line && a.decision.list_name == b.decision.list_name);
+}
+
+/* what resolution reads of the page URL is part of the key; nothing else of it is */
+static void test_cache_keys(const omote_rules_t *rules)
+{
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(64);
+    omote_tracker_page_t page = {rules, "https://shop.example/a/", "shop.example", NULL, 0, NULL, 0, cache, 1};
+    uint64_t hits, misses, hits_before, misses_before;
+    ok(!omote_tracker_judge_url(&page, "pixel.gif", 9, OMOTE_RULES_TYPE_SCRIPT, NULL), "a relative URL, kept as a script");
+    ok(omote_tracker_judge_url(&page, "pixel.gif", 9, OMOTE_RULES_TYPE_IMAGE, NULL), "blocked as an image");
+    omote_tracker_cache_stats(cache, &hits_before, &misses_before);
+    page.url = "https://shop.example/b/";
+    ok(omote_tracker_judge_url(&page, "pixel.gif", 9, OMOTE_RULES_TYPE_IMAGE, NULL), "the same reference on another page");
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    ok(misses == misses_before + 1, "a relative reference on another directory is a different key");
+    const char *gtm = "https://www.googletagmanager.com/gtm.js";
+    ok(omote_tracker_judge_url(&page, gtm, strlen(gtm), OMOTE_RULES_TYPE_SCRIPT, NULL), "absolute, from /b/");
+    page.url = "https://shop.example/c/d?q=1";
+    omote_tracker_cache_stats(cache, &hits_before, &misses_before);
+    ok(omote_tracker_judge_url(&page, gtm, strlen(gtm), OMOTE_RULES_TYPE_SCRIPT, NULL), "absolute, from /c/");
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    ok(hits == hits_before + 1, "an absolute reference is shared by every page of the site");
+
+    /* keys that differ only late, or only in length, never share an answer */
+    char a[300], b[300];
+    memset(a, 'a', sizeof(a));
+    memcpy(a, "https://cdn.example/", 20);
+    memcpy(a + 280, "/pixel.gif", 11);
+    memcpy(b, a, sizeof(b));
+    b[285] = 'X'; /* "/pixeX.gif" */
+    ok(omote_tracker_judge_url(&page, a, strlen(a), OMOTE_RULES_TYPE_IMAGE, NULL), "a long blocked URL");
+    ok(!omote_tracker_judge_url(&page, b, strlen(b), OMOTE_RULES_TYPE_IMAGE, NULL), "one byte apart near its end: kept");
+    ok(omote_tracker_judge_url(&page, a, strlen(a), OMOTE_RULES_TYPE_IMAGE, NULL), "and the first again: blocked");
+    ok(!omote_tracker_judge_url(&page, a, 289, OMOTE_RULES_TYPE_IMAGE, NULL), "its prefix is another key");
+
+    /* every form of reference answers as without a cache, on hits and misses alike */
+    static const char *const refs[] = {"https://www.googletagmanager.com/gtm.js",
+                                       "//www.google-analytics.com/a.js",
+                                       "/pixel.gif",
+                                       "img/pixel.gif",
+                                       "  https://static.hotjar.com/c.js \n",
+                                       "javascript:void(0)",
+                                       "data:image/gif;base64,R0lGOD",
+                                       "?pixel.gif",
+                                       "#x",
+                                       "",
+                                       "https://px.ads.linkedin.com/collect"};
+    int same = 1;
+    for (int round = 0; round != 2; ++round)
+        for (size_t i = 0; i != sizeof(refs) / sizeof(refs[0]); ++i)
+            for (int type = 0; type != OMOTE_RULES_TYPE_COUNT; ++type)
+                same &= same_with_cache(&page, cache, refs[i], (omote_rules_type_t)type);
+    ok(same, "cached answers equal uncached ones for every form of reference and type");
+    omote_tracker_cache_free(cache);
+}
+
+/* full: forgets everything and starts again, answering correctly throughout */
+static void test_cache_eviction(const omote_rules_t *rules)
+{
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(8);
+    omote_tracker_page_t page = {rules, "https://shop.example/", "shop.example", NULL, 0, NULL, 0, cache, 1};
+    uint64_t hits, misses;
+    int right = 1;
+    for (int round = 0; round != 3; ++round) {
+        for (int i = 0; i != 20; ++i) {
+            char ref[64];
+            int n = snprintf(ref, sizeof(ref), "https://t%d.example/%s", i, i % 2 ? "pixel.gif" : "app.js");
+            right &= omote_tracker_judge_url(&page, ref, (size_t)n, OMOTE_RULES_TYPE_IMAGE, NULL) == (i % 2);
+        }
+    }
+    ok(right, "twenty keys through eight entries, three times: every answer right");
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    ok(misses == 60 && hits == 0, "cleared whenever full: a cycle longer than the cache never hits (%llu misses)",
+       (unsigned long long)misses);
+    for (int i = 0; i != 3; ++i)
+        omote_tracker_judge_url(&page, "https://t1.example/pixel.gif", 28, OMOTE_RULES_TYPE_IMAGE, NULL);
+    omote_tracker_cache_stats(cache, &hits, &misses);
+    ok(hits == 2, "after a clear it fills again");
+
+    /* another rule set (or policy) with the same epoch: not the same generation */
+    omote_rules_t *other = omote_rules_create();
+    const char list[] = "/app.js$image\n";
+    omote_rules_add_list(other, "other", list, sizeof(list) - 1, NULL);
+    omote_rules_compile(other);
+    ok(!omote_tracker_judge_url(&page, "https://t0.example/app.js", 25, OMOTE_RULES_TYPE_IMAGE, NULL), "kept by the first rules");
+    page.rules = other;
+    ok(omote_tracker_judge_url(&page, "https://t0.example/app.js", 25, OMOTE_RULES_TYPE_IMAGE, NULL),
+       "blocked by the second, although the epoch did not change");
+    omote_rules_free(other);
     omote_tracker_cache_free(cache);
 }
 
@@ -282,6 +409,8 @@ int main(void)
     test_demo_page(&page);
     test_vendors(rules);
     test_decision_cache(rules);
+    test_cache_keys(rules);
+    test_cache_eviction(rules);
     ok(omote_tracker_judge_ping(&page, " /beacon  https://www.google-analytics.com/collect ", 51, NULL), "a tracker among ping URLs");
     ok(!omote_tracker_judge_ping(&page, "/beacon /other", 14, NULL), "first-party pings stay");
     is_int(omote_tracker_fetch_dest_type("image", 5), OMOTE_RULES_TYPE_IMAGE, "Sec-Fetch-Dest image");
