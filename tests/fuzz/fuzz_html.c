@@ -1,6 +1,6 @@
 /*
  * Fuzz target: the streaming tokenizer and rewriter together. The first four bytes steer the run (a
- * split point, a chunk size, a head snippet on or off); the rest is the document. A decider cuts
+ * split point, a chunk size, head and body snippets on or off); the rest is the document. A decider cuts
  * elements by a hash of their tag name and inline text by a hash of that text. Invariants: one
  * chunk, two chunks and small chunks give identical output and stats, and so does the lean path
  * (attributes skipped for some tag names, which a name-only decider cannot notice); without a
@@ -13,6 +13,7 @@
 #include "omote/html_rewriter.h"
 
 #define SNIPPET "<script src=\"/omote.js\"></script>"
+#define BODY_SNIPPET "<div id=\"omote-consent\"></div>"
 
 struct st_out_t {
     char *bytes;
@@ -74,9 +75,13 @@ static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chu
     const omote_html_rewriter_callbacks_t *cb = is_lean ? &lean : &full;
     /* small bounds so that short inputs reach the oversized-tag and truncated-inspection paths */
     omote_html_rewriter_options_t opt = {.max_carry_bytes = 96, .max_inspect_bytes = 64};
-    if (with_snippet) {
+    if (with_snippet & 1) {
         opt.head_snippet = SNIPPET;
         opt.head_snippet_len = sizeof(SNIPPET) - 1;
+    }
+    if (with_snippet & 2) {
+        opt.body_snippet = BODY_SNIPPET;
+        opt.body_snippet_len = sizeof(BODY_SNIPPET) - 1;
     }
     struct st_out_t out = {NULL, 0, 0};
     omote_html_rewriter_t *rw = omote_html_rewriter_create(&opt, cb, &out);
@@ -115,6 +120,7 @@ static void same(const struct st_out_t *a, const omote_html_rewriter_stats_t *sa
     must(sa->bytes_removed == sb->bytes_removed && sa->oversized_tags == sb->oversized_tags);
     must(sa->inspected == sb->inspected && sa->inspected_truncated == sb->inspected_truncated);
     must(sa->snippet_inserted == sb->snippet_inserted);
+    must(sa->body_snippet_inserted == sb->body_snippet_inserted);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -125,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 4;
     size_t split = ((size_t)data[0] | (size_t)data[1] << 8) % (len + 1);
     size_t chunk = data[2] % 17 + 1;
-    int with_snippet = data[3] & 1;
+    int with_snippet = data[3] & 3; /* bit 0: head snippet, bit 1: body snippet */
 
     omote_html_rewriter_stats_t s_whole, s_split, s_small;
     omote_html_rewriter_stats_t s_lean;
@@ -136,13 +142,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     same(&whole, &s_whole, &halves, &s_split);
     same(&whole, &s_whole, &small, &s_small);
     same(&whole, &s_whole, &lean, &s_lean);
-    if (!with_snippet) {
-        must(s_whole.snippet_inserted == 0);
-        must(whole.len <= len && whole.len + s_whole.bytes_removed == len);
+    size_t inserted = (s_whole.snippet_inserted ? sizeof(SNIPPET) - 1 : 0) + (s_whole.body_snippet_inserted ? sizeof(BODY_SNIPPET) - 1 : 0);
+    must(!s_whole.snippet_inserted || (with_snippet & 1));
+    must(!s_whole.body_snippet_inserted || (with_snippet & 2));
+    must(whole.len + s_whole.bytes_removed == len + inserted);
+    if (!with_snippet)
         must(is_subsequence(whole.bytes, whole.len, doc, len));
-    } else if (s_whole.snippet_inserted) {
-        must(whole.len + s_whole.bytes_removed == len + sizeof(SNIPPET) - 1);
-    }
     free(whole.bytes);
     free(halves.bytes);
     free(small.bytes);
