@@ -36,6 +36,11 @@ int omote_ui_lang_from_code(const char *code, size_t len, omote_ui_lang_t *out);
 /** "en" or "ja". */
 const char *omote_ui_lang_code(omote_ui_lang_t lang);
 
+/** omote's own words on the banner and the privacy page (src/ui/texts.c), for the consent
+ *  record's hash of the texts a visitor was shown: index 0 .. omote_ui_num_own_texts() - 1. */
+size_t omote_ui_num_own_texts(void);
+const char *omote_ui_own_text(size_t index, omote_ui_lang_t lang);
+
 /** A growing output buffer; aborts when memory runs out (as the rest of omote's allocations). */
 typedef struct st_omote_ui_buf_t {
     char *base;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "omote/consent_record.h"
+#include "omote/ui.h"
 
 static const char *const event_names[OMOTE_CONSENT_EVENT_COUNT] = {"grant", "change", "refuse", "withdraw"};
 static const char *const source_names[OMOTE_CONSENT_SOURCE_COUNT] = {"api", "banner", "form"};
@@ -53,9 +54,34 @@ static int hash_purpose(EVP_MD_CTX *md, const omote_purpose_config_t *p)
         hash_field(md, p->name_ja) != 0 || hash_field(md, p->description_en) != 0 || hash_field(md, p->description_ja) != 0 ||
         hash_field(md, count) != 0)
         return -1;
-    for (size_t i = 0; i != p->num_cookies; ++i)
-        if (hash_field(md, p->cookies[i]) != 0)
+    for (size_t i = 0; i != p->num_cookies; ++i) {
+        char days[24];
+        snprintf(days, sizeof(days), "%d", p->cookie_lifetime_days != NULL ? p->cookie_lifetime_days[i] : OMOTE_COOKIE_LIFETIME_UNSTATED);
+        if (hash_field(md, p->cookies[i]) != 0 || hash_field(md, days) != 0)
             return -1;
+    }
+    return 0;
+}
+
+/* the banner's own words and the partners it names: part of what the visitor was shown */
+static int hash_shown(EVP_MD_CTX *md, const omote_config_t *conf)
+{
+    char count[24];
+    if (hash_field(md, conf->banner.title_en) != 0 || hash_field(md, conf->banner.title_ja) != 0 ||
+        hash_field(md, conf->banner.text_en) != 0 || hash_field(md, conf->banner.text_ja) != 0)
+        return -1;
+    for (size_t i = 0; i != omote_ui_num_own_texts(); ++i)
+        if (hash_field(md, omote_ui_own_text(i, OMOTE_UI_EN)) != 0 || hash_field(md, omote_ui_own_text(i, OMOTE_UI_JA)) != 0)
+            return -1;
+    snprintf(count, sizeof(count), "%zu", conf->num_vendors);
+    if (hash_field(md, count) != 0)
+        return -1;
+    for (size_t i = 0; i != conf->num_vendors; ++i) {
+        char purpose[24];
+        snprintf(purpose, sizeof(purpose), "%zu", conf->vendors[i].purpose);
+        if (hash_field(md, conf->vendors[i].name) != 0 || hash_field(md, purpose) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -68,12 +94,14 @@ int omote_consent_texts_hash(const omote_config_t *conf, char out[OMOTE_CONSENT_
     int ret = -1;
 
     snprintf(count, sizeof(count), "%zu", conf->num_purposes);
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || hash_field(md, "omote-consent-texts-1") != 0 ||
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || hash_field(md, "omote-consent-texts-2") != 0 ||
         hash_field(md, conf->consent.policy_version) != 0 || hash_field(md, count) != 0)
         goto Exit;
     for (size_t i = 0; i != conf->num_purposes; ++i)
         if (hash_purpose(md, conf->purposes + i) != 0)
             goto Exit;
+    if (hash_shown(md, conf) != 0)
+        goto Exit;
     if (EVP_DigestFinal_ex(md, digest, &len) != 1 || len != sizeof(digest))
         goto Exit;
     omote_consent_hex(digest, sizeof(digest), out);

@@ -110,6 +110,16 @@ static const char *const texts[NUM_UI_TEXTS][2] = {
     [T_NECESSARY_STATUS] = {"always on", "常に有効"},
 };
 
+size_t omote_ui_num_own_texts(void)
+{
+    return NUM_UI_TEXTS;
+}
+
+const char *omote_ui_own_text(size_t index, omote_ui_lang_t lang)
+{
+    return index < NUM_UI_TEXTS ? texts[index][lang == OMOTE_UI_JA] : NULL;
+}
+
 const char *ui_text(omote_ui_lang_t lang, ui_text_t id)
 {
     return texts[id][lang == OMOTE_UI_JA];

@@ -122,6 +122,15 @@ static void test_texts_hash(void)
     is_str(ha, ha2, "same texts, same hash");
     ok(strcmp(ha, hb) != 0, "another policy version changes it");
     ok(strcmp(ha, hc) != 0, "another name changes it");
+    free(a->banner.title_en);
+    a->banner.title_en = strdup("Cookies?");
+    char hd[65];
+    omote_consent_texts_hash(a, hd);
+    ok(strcmp(ha, hd) != 0, "another banner title changes it");
+    a->purposes[0].cookie_lifetime_days[0] = 7;
+    char he[65];
+    omote_consent_texts_hash(a, he);
+    ok(strcmp(hd, he) != 0, "another cookie lifetime changes it");
     omote_config_free(a);
     omote_config_free(b);
     omote_config_free(c);
