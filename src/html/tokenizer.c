@@ -153,7 +153,7 @@ struct st_omote_html_tokenizer_t {
     int stopped;
     int merge_end_tags; /* see omote_html_tokenizer_set_merge_end_tags */
     int prev_cr;     /* the previous chunk ended with CR */
-    int last_raw_cr; /* the last delivered byte was CR (decode_text's CRLF rule across tokens) */
+    int last_raw_cr; /* with decode_text: the last delivered byte was CR (its CRLF rule across tokens) */
     /* pending bytes; see the narrative above */
     size_t tstart, mstart;
     int in_construct, in_carry, os_mode;
@@ -223,6 +223,64 @@ static const uint16_t kclass[256] = {
     K_UPPERS('V'), K_UPPERS('W'), K_UPPERS('X'),          K_UPPERS('Y'), K_UPPERS('Z'),
 };
 
+#if defined(__SSE2__)
+/* The bytes of `x` whose class is in `stop` (a constant: the tests not needed fold away), exactly
+ * as kclass says. */
+static inline __m128i classify16(__m128i x, unsigned stop)
+{
+    __m128i m = _mm_setzero_si128();
+    if (stop & K_WS) {
+        /* '\t', '\n', '\f', '\r' are 9 to 13 without 11; then ' ' */
+        __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(9));
+        m = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(11)), _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(4)), d));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+    }
+    if (stop & K_NUL)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_setzero_si128()));
+    if (stop & K_UPPER)
+        m = _mm_or_si128(m, _mm_cmpgt_epi8(_mm_set1_epi8(-128 + 26), _mm_add_epi8(x, _mm_set1_epi8((char)(-128 - 'A')))));
+    if (stop & K_SLASH)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+    if (stop & K_GT)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+    if (stop & K_EQ)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('=')));
+    if (stop & K_AMP)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('&')));
+    if (stop & K_DQ)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    if (stop & K_SQ)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+    if (stop & K_LT)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+    if (stop & K_DASH)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+    if ((stop & K_CRLF) && !(stop & K_WS))
+        m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+    return m;
+}
+#endif
+
+/*
+ * The first byte of s[p, len) whose class is in `stop`, a constant; len if none. For the runs in
+ * tags (names, unquoted values), which are short, and in comments: where SSE2 is there, 16 bytes
+ * are classified at once and the run's end comes from one bit scan rather than from a byte loop's
+ * exit, which mispredicts at nearly every run.
+ */
+static inline size_t scan_run(const unsigned char *s, size_t p, size_t len, unsigned stop)
+{
+#if defined(__SSE2__)
+    for (; p + 16 <= len; p += 16) {
+        unsigned mask = (unsigned)_mm_movemask_epi8(classify16(_mm_loadu_si128((const __m128i *)(s + p)), stop));
+        if (mask != 0)
+            return p + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    while (p < len && (kclass[s[p]] & stop) == 0)
+        ++p;
+    return p;
+}
+
 static void *xrealloc(void *p, size_t size)
 {
     if ((p = realloc(p, size)) == NULL) {
@@ -270,9 +328,7 @@ static inline void put_bytes(omote_html_tokenizer_t *tok, const char *b, size_t 
 /* Appends the run of bytes from `p` that have none of the classes in `stop`; returns its end. */
 static inline size_t put_run(omote_html_tokenizer_t *tok, size_t p, unsigned stop)
 {
-    size_t q = p;
-    while (q < tok->len && (kclass[tok->s[q]] & stop) == 0)
-        ++q;
+    size_t q = scan_run(tok->s, p, tok->len, stop);
     put_bytes(tok, (const char *)tok->s + p, q - p);
     return q;
 }
@@ -466,7 +522,7 @@ static inline void token_init(omote_html_token_t *t, omote_html_token_kind_t kin
 
 static void deliver(omote_html_tokenizer_t *tok, omote_html_token_t *t)
 {
-    if (t->raw_len != 0)
+    if (tok->opts.decode_text && t->raw_len != 0)
         tok->last_raw_cr = t->raw[t->raw_len - 1] == '\r';
     if (tok->cb(tok->ctx, t) != 0)
         tok->stopped = 1;
@@ -697,10 +753,11 @@ static void emit_tag(omote_html_tokenizer_t *tok, size_t p)
     int is_start = tok->kind == OMOTE_HTML_START_TAG;
     emit_construct(tok, p, tok->kind);
     tok->content = S_DATA;
-    if (is_start) {
+    if (is_start && (tok->content = content_after(tok->sb + tok->name_off, tok->name_len)) != S_DATA) {
+        /* the appropriate end tag's name, read only in the text states these tags switch to
+         * (omote_html_tokenizer_set_state sets it for the others) */
         tok->last_start_len = tok->name_len < sizeof(tok->last_start) ? tok->name_len : 0;
         memcpy(tok->last_start, tok->sb + tok->name_off, tok->last_start_len);
-        tok->content = content_after(tok->sb + tok->name_off, tok->name_len);
     }
     tok->state = tok->content;
 }
@@ -746,6 +803,8 @@ static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
     const unsigned char *s = tok->s, *hit;
     size_t q, len = tok->len;
     int st = tok->state;
+    /* end tags that join the text around them (merge_end_tags with merge_text) */
+    int end_tags_are_text = tok->merge_end_tags && tok->opts.merge_text;
 
     if (st == S_PLAINTEXT)
         return len;
@@ -760,7 +819,23 @@ static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
         if (hit == NULL)
             return len;
         q = (size_t)(hit - s);
-        if (*hit == '&' || st == S_DATA || !lt_is_text(tok, q, st))
+        if (*hit == '&')
+            break;
+        if (st == S_DATA) {
+            /* "</name>" whole in this chunk, which emit_construct would only add to the pending
+             * text: the name ends at white space, '/' or '>' (uppercase and NUL change only the
+             * name, which nobody reads), and with '>' the tag has ended. Anything else, or the
+             * chunk's end, is left to the tag states. */
+            size_t e;
+            if (end_tags_are_text && q + 2 < len && s[q + 1] == '/' && IS_ALPHA(s[q + 2]) &&
+                (e = scan_run(s, q + 3, len, K_WS | K_SLASH | K_GT)) < len && s[e] == '>' &&
+                e + 1 - q <= tok->opts.max_carry_bytes) {
+                q = e;
+                continue;
+            }
+            break;
+        }
+        if (!lt_is_text(tok, q, st))
             break;
     }
     start_construct(tok, q);
@@ -943,10 +1018,30 @@ static void ask_wants_attributes(omote_html_tokenizer_t *tok)
 static inline size_t put_name_run(omote_html_tokenizer_t *tok, size_t p)
 {
     const unsigned stop = K_WS | K_UPPER | K_NUL | K_SLASH | K_GT;
-    size_t room = tok->sb_cap - tok->sb_len, end = tok->len - p < room ? tok->len : p + room, q = p;
-    char *dst = tok->sb + tok->sb_len;
+    size_t room, end, q;
+    char *dst;
     if (tok->flen != &tok->name_len)
         return put_run(tok, p, stop);
+#if defined(__SSE2__)
+    /* 16 bytes at a time, lowercased as they are stored (the bytes stored past the name are
+     * scratch beyond sb_len); a run ends at white space, NUL, '/' or '>' */
+    while (p + 16 <= tok->len && tok->sb_cap - tok->sb_len >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(tok->s + p));
+        __m128i up = classify16(x, K_UPPER);
+        unsigned mask = (unsigned)_mm_movemask_epi8(classify16(x, K_WS | K_NUL | K_SLASH | K_GT));
+        size_t n = mask != 0 ? (size_t)__builtin_ctz(mask) : 16;
+        _mm_storeu_si128((__m128i *)(tok->sb + tok->sb_len), _mm_add_epi8(x, _mm_and_si128(up, _mm_set1_epi8(0x20))));
+        tok->sb_len += n;
+        tok->name_len += n;
+        p += n;
+        if (n != 16)
+            return p;
+    }
+#endif
+    room = tok->sb_cap - tok->sb_len;
+    end = tok->len - p < room ? tok->len : p + room;
+    q = p;
+    dst = tok->sb + tok->sb_len;
     while (q < end && (kclass[tok->s[q]] & stop) == 0) {
         dst[q - p] = (char)tok->s[q];
         ++q;
@@ -983,8 +1078,7 @@ static size_t st_attr_name(omote_html_tokenizer_t *tok, size_t p)
     struct st_attr_rec_t *a = tok->cur;
     for (;;) {
         if (a == NULL || a->name_in_raw) {
-            while (p < tok->len && (kclass[tok->s[p]] & stop) == 0)
-                ++p;
+            p = scan_run(tok->s, p, tok->len, stop);
         } else {
             p = put_run(tok, p, stop);
         }
@@ -1051,8 +1145,7 @@ static size_t st_attr_value_unquoted(omote_html_tokenizer_t *tok, size_t p)
     struct st_attr_rec_t *a = tok->cur;
     for (;;) {
         if (a == NULL || a->value_in_raw) {
-            while (p < tok->len && (kclass[tok->s[p]] & stop) == 0)
-                ++p;
+            p = scan_run(tok->s, p, tok->len, stop);
         } else {
             p = put_run(tok, p, stop);
         }
@@ -1193,8 +1286,7 @@ before_name:
         goto after_name; /* reconsumed there */
     ++p;                 /* the name's first byte, which may be '=' */
 name:
-    while (p < len && (kclass[s[p]] & (K_WS | K_SLASH | K_GT | K_EQ)) == 0)
-        ++p;
+    p = scan_run(s, p, len, K_WS | K_SLASH | K_GT | K_EQ);
     if (p == len)
         return skip_suspend(tok, S_ATTR_NAME);
     if (s[p] == '=') {
@@ -1231,15 +1323,15 @@ before_value:
     }
     /* reconsumed in the unquoted value, whose first byte it is */
 unquoted:
-    while (p < len && (kclass[s[p]] & (K_WS | K_GT)) == 0)
-        ++p;
+    p = scan_run(s, p, len, K_WS | K_GT);
     if (p == len)
         return skip_suspend(tok, S_ATTR_VALUE_UQ);
     if (s[p++] == '>')
         goto end;
     goto before_name;
 quoted:
-    if ((hit = find_byte(s, p, len, q)) == NULL)
+    /* a constant to compare with for the usual quote */
+    if ((hit = q == '"' ? find_byte(s, p, len, '"') : find_byte(s, p, len, '\'')) == NULL)
         return skip_suspend(tok, q == '"' ? S_ATTR_VALUE_DQ : S_ATTR_VALUE_SQ);
     p = (size_t)(hit - s) + 1;
 after_quoted:
@@ -1683,8 +1775,11 @@ static const omote_html_entity_t *entity_find(const char *name, size_t len)
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const omote_html_entity_t *e = &omote_html_entities[mid];
-        size_t n = e->name_len < len ? e->name_len : len;
-        int cmp = memcmp(e->name, name, n);
+        size_t i, n = e->name_len < len ? e->name_len : len;
+        int cmp = 0;
+        /* names are short and most probes differ in the first byte or two: no memcmp call */
+        for (i = 0; i < n && cmp == 0; ++i)
+            cmp = (unsigned char)e->name[i] - (unsigned char)name[i];
         if (cmp == 0)
             cmp = e->name_len < len ? -1 : e->name_len > len;
         if (cmp == 0)

@@ -301,6 +301,22 @@ static const struct own_case own_cases[] = {
     {"max_attrs", IN("<a b=1 c=2 d=3 e>x"), "[[`StartTag`,`a`,{`b`:`1`,`c`:`2`}],[`Character`,`x`]]", 0, 0, 2},
     {"not a tag", IN("a < b <3 <> c"), "[[`Character`,`a < b <3 <> c`]]"},
     {"empty end tag", IN("a</>b"), "[[`Character`,`a`],[`Dropped`,`</>`],[`Character`,`b`]]"},
+    /* runs of 16 bytes and more, which the tokenizer classifies 16 at a time: where each run ends */
+    {"long names", IN("<ABCDEFGHIJKLMNOPQRSTU VWXYZabcdefghijklmnop=QRSTUVWXYZabcdefghij>"),
+     "[[`StartTag`,`abcdefghijklmnopqrstu`,{`vwxyzabcdefghijklmnop`:`QRSTUVWXYZabcdefghij`}]]"},
+    {"control bytes in long names", IN("<abcdefghij\x0b" "klmnopqrstuvwxyz abcdefghij\x01" "klmnopq\x0b" "rstu=abcdefghijklmn\x0b" "opq>"),
+     "[[`StartTag`,`abcdefghij\\u000bklmnopqrstuvwxyz`,{`abcdefghij\\u0001klmnopq\\u000brstu`:`abcdefghijklmn\\u000bopq`}]]"},
+    {"NUL in long names", IN("<abcdefghijklmnopqrstuvwxyz\0ABC abcdefghijklmnopqrstuvwxyz\0ABC=1>"),
+     "[[`StartTag`,`abcdefghijklmnopqrstuvwxyz\\ufffdabc`,{`abcdefghijklmnopqrstuvwxyz\\ufffdabc`:`1`}]]"},
+    {"white space after long names", IN("<abcdefghijklmnopqrstuvwxyz\fabcdefghijklmnopqrstuvwxyz\r=abcdefghijklmnopqrstuvwxyz\t/>"),
+     "[[`StartTag`,`abcdefghijklmnopqrstuvwxyz`,{`abcdefghijklmnopqrstuvwxyz`:`abcdefghijklmnopqrstuvwxyz`},true]]"},
+    {"long unquoted value", IN("<a b=abcdefghijklmnopqrstuvwxyz/ABC&amp;def&ghijklmnopqrstuvwxyz>"),
+     "[[`StartTag`,`a`,{`b`:`abcdefghijklmnopqrstuvwxyz/ABC&def&ghijklmnopqrstuvwxyz`}]]"},
+    {"long end tags", IN("x</ABCDEFGHIJKLMNOPQRSTUVWXYZ>y</abcdefghijklmnopq\x0b>z</abcdefghijklmnopqrst\t>w</abcdefghijklmnopq/>v"),
+     "[[`Character`,`x`],[`EndTag`,`abcdefghijklmnopqrstuvwxyz`],[`Character`,`y`],[`EndTag`,`abcdefghijklmnopq\\u000b`],"
+     "[`Character`,`z`],[`EndTag`,`abcdefghijklmnopqrst`],[`Character`,`w`],[`EndTag`,`abcdefghijklmnopq`],[`Character`,`v`]]"},
+    {"long comment", IN("<!-- abcdefghijklmnop-qrstuvwxyz\r\nabcdefghijklmnop<!x\0abcdefghijklmnopq -->"),
+     "[[`Comment`,` abcdefghijklmnop-qrstuvwxyz\\nabcdefghijklmnop<!x\\ufffdabcdefghijklmnopq `]]"},
     /* comments */
     {"comment", IN("<!-- hi -->"), "[[`Comment`,` hi `]]"},
     {"empty comments", IN("<!----><!--><!--->"), "[[`Comment`,``],[`Comment`,``],[`Comment`,``]]"},
@@ -453,6 +469,76 @@ static void test_stop(void)
     free(c.raw);
     free(c.chars);
     free(c.oversized);
+}
+
+/* ---- end tags passed as text ---- */
+
+/* Each token as "kind:text_before|raw;", kinds as digits, NUL as '0': the exact shape a lean
+ * consumer sees. */
+static int on_shape(void *ctx, const omote_html_token_t *t)
+{
+    char **out = ctx;
+    size_t len = strlen(*out), i;
+    *out = realloc(*out, len + t->text_before.len + t->raw_len + 8);
+    len += (size_t)sprintf(*out + len, "%d:", (int)t->kind);
+    for (i = 0; i != t->text_before.len; ++i)
+        (*out)[len++] = t->text_before.base[i] != '\0' ? t->text_before.base[i] : '0';
+    (*out)[len++] = '|';
+    for (i = 0; i != t->raw_len; ++i)
+        (*out)[len++] = t->raw[i] != '\0' ? t->raw[i] : '0';
+    strcpy(*out + len, ";");
+    return 0;
+}
+
+/* Feeds `in` ('0' standing for NUL) in chunks of the given lengths with merge_text and
+ * merge_end_tags; returns the shapes, which the caller frees. */
+static char *shapes(const char *in, const size_t *chunk_lens, size_t max_carry)
+{
+    omote_html_options_t opts = {max_carry};
+    omote_html_tokenizer_t *tok;
+    char *out = calloc(1, 1), buf[256];
+    size_t off = 0, len = strlen(in);
+    opts.wants_attributes = lean_wants;
+    opts.merge_text = 1;
+    tok = omote_html_tokenizer_create(&opts);
+    omote_html_tokenizer_set_merge_end_tags(tok, 1);
+    for (; *chunk_lens != 0 && off < len; ++chunk_lens) {
+        size_t n = *chunk_lens < len - off ? *chunk_lens : len - off;
+        memcpy(buf, in + off, n);
+        for (size_t i = 0; i != n; ++i)
+            if (buf[i] == '0')
+                buf[i] = '\0';
+        omote_html_tokenizer_feed(tok, buf, n, off + n == len, on_shape, &out);
+        off += n;
+    }
+    omote_html_tokenizer_free(tok);
+    return out;
+}
+
+/*
+ * With merge_end_tags, an end tag whole in its chunk joins the text around it: the next token's
+ * text_before, or the CHARACTERS token at the chunk's end. One cut by a chunk end, or longer than
+ * max_carry_bytes, still comes as its token.
+ */
+static void test_merged_end_tags(void)
+{
+    static const size_t whole[] = {1000, 0}, cut[] = {3, 1000, 0}, cut_late[] = {30, 1000, 0};
+    const char *in = "a</b>c<d>e</ABCDEFGHIJKLMNOPQRSTUVWXYZ>f</F0>g<p x=1></h\n>i</jj/>k<a b>";
+    char *got = shapes(in, whole, 0);
+    is_str(got, "1:a</b>c|<d>;1:e</ABCDEFGHIJKLMNOPQRSTUVWXYZ>f</F0>g|<p x=1>;1:</h\n>i</jj/>k|<a b>;", "end tags join the text");
+    free(got);
+    got = shapes(in, cut, 0);
+    is_str(got, "0:|a;2:|</b>;1:c|<d>;1:e</ABCDEFGHIJKLMNOPQRSTUVWXYZ>f</F0>g|<p x=1>;1:</h\n>i</jj/>k|<a b>;",
+           "an end tag cut by a chunk end comes as its token");
+    free(got);
+    got = shapes(in, cut_late, 0);
+    is_str(got, "1:a</b>c|<d>;0:|e;2:|</ABCDEFGHIJKLMNOPQRSTUVWXYZ>;1:f</F0>g|<p x=1>;1:</h\n>i</jj/>k|<a b>;",
+           "so does a long one, after the text before it");
+    free(got);
+    got = shapes(in, whole, 20);
+    is_str(got, "1:a</b>c|<d>;0:|e;5:|</ABCDEFGHIJKLMNOPQRSTUVWXYZ>;1:f</F0>g|<p x=1>;1:</h\n>i</jj/>k|<a b>;",
+           "an end tag longer than max_carry_bytes comes as OVERSIZED");
+    free(got);
 }
 
 /* Carry is released once the construct is delivered, and bounded in between. */
@@ -874,6 +960,7 @@ int main(void)
 {
     test_own_cases();
     test_stop();
+    test_merged_end_tags();
     test_carry();
     test_attr_raw();
     test_random_streaming();
