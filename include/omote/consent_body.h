@@ -51,6 +51,14 @@ int omote_consent_body_parse(omote_consent_body_t *out, omote_consent_body_kind_
                              const omote_purpose_config_t *purposes, size_t num_purposes);
 
 /**
+ * The value of the first field called `name` in form-encoded `text` (a form body or a query
+ * string: "a=1&b=x+y"), percent-decoded with '+' as a space, into `out` (NUL-terminated).
+ * Returns 0, or -1 when there is no such field, it is malformed (a bad escape, a NUL) or its
+ * value needs more than `outsz - 1` bytes.
+ */
+int omote_consent_body_form_field(const char *text, size_t len, const char *name, char *out, size_t outsz);
+
+/**
  * Whether `path` (NUL-terminated) is a path on this site a form may return to: it starts with a
  * single '/', is at most OMOTE_CONSENT_BODY_MAX_RETURN bytes, holds no backslash, space or control
  * byte, and no "//" before its query or fragment.

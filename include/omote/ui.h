@@ -72,6 +72,23 @@ void omote_ui_render_banner_content(omote_ui_buf_t *out, const omote_ui_banner_t
 /** The insertion for a visitor who decided: the small link to the privacy page; nothing when banner.privacy_link is off. */
 void omote_ui_render_privacy_link(omote_ui_buf_t *out, const omote_config_t *conf, omote_ui_lang_t lang);
 
+/**
+ * What goes into pages under one configuration, rendered once when it is loaded (the banner in
+ * each language with its return paths left as slots, and the privacy link): a page then costs a
+ * copy, not a render. Read-only after creation, so every thread may share it.
+ */
+typedef struct st_omote_ui_snippets_t omote_ui_snippets_t;
+
+omote_ui_snippets_t *omote_ui_snippets_create(const omote_config_t *conf);
+void omote_ui_snippets_free(omote_ui_snippets_t *snippets);
+
+/**
+ * Appends to `out` the insertion for one page: the privacy link for a visitor who decided (nothing
+ * when the link is off), else the banner with `return_to` as omote_ui_render_banner would write it.
+ */
+void omote_ui_snippets_page(const omote_ui_snippets_t *snippets, omote_ui_lang_t lang, int has_decision, const char *return_to,
+                            size_t return_to_len, omote_ui_buf_t *out);
+
 /** The transparency page for one visitor. */
 typedef struct st_omote_ui_privacy_t {
     const omote_config_t *conf;

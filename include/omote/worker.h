@@ -26,6 +26,7 @@ typedef struct st_omote_generation_t {
     struct st_omote_rules_t *rules;        /* compiled trackers.lists; read-only, shared by all threads */
     struct st_omote_rules_stats_t *list_stats; /* what loading each of trackers.lists found (for metrics) */
     struct st_omote_policy_t *policy;      /* purposes, vendors, signatures, headers; read-only */
+    struct st_omote_ui_snippets_t *ui_snippets; /* the banner and privacy link, rendered once; NULL with the banner off */
     struct sockaddr_storage origin_addr; /* resolved when the generation is built (start-up, SIGHUP) */
     socklen_t origin_addrlen;
     long refs;        /* atomic: the main thread's reference plus one per worker still using it */

@@ -258,6 +258,26 @@ static int form_is(const char *s, size_t len, size_t decoded, const char *text)
     return 1;
 }
 
+int omote_consent_body_form_field(const char *text, size_t len, const char *name, char *out, size_t outsz)
+{
+    const char *p = text != NULL ? text : "", *end = p + len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *field_end = amp != NULL ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(field_end - p));
+        const char *name_end = eq != NULL ? eq : field_end, *value = eq != NULL ? eq + 1 : field_end;
+        ptrdiff_t n = form_check(p, (size_t)(name_end - p));
+        if (n >= 0 && form_is(p, (size_t)(name_end - p), (size_t)n, name)) {
+            ptrdiff_t v = form_check(value, (size_t)(field_end - value));
+            if (v < 0 || (size_t)v + 1 > outsz)
+                return -1;
+            form_copy(out, (size_t)v, value, (size_t)(field_end - value));
+            return 0;
+        }
+        p = field_end + 1;
+    }
+    return -1;
+}
+
 /* 1 or 0 for a boolean a form sends ("on" from a checkbox, "1"/"0", "true"/"false", "off"); -1 for anything else */
 static int form_bool(const char *s, size_t len, size_t decoded)
 {

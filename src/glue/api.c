@@ -37,8 +37,12 @@ void omote_send_json_error(h2o_req_t *req, int status, const char *reason, const
     h2o_send_inline(req, copy.base, copy.len);
 }
 
-static int media_type_is(h2o_iovec_t v, const char *type)
+int omote_request_media_type_is(h2o_req_t *req, const char *type)
 {
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i == -1)
+        return 0;
+    h2o_iovec_t v = req->headers.entries[i].value;
     size_t end = 0;
     while (end != v.len && v.base[end] != ';' && v.base[end] != ' ')
         ++end;
@@ -118,10 +122,9 @@ static void handle_csp_report(h2o_req_t *req, const omote_generation_t *gen, omo
         omote_send_json_error(req, 405, "Method Not Allowed", "method not allowed", "csp-report takes POST");
         return;
     }
-    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    h2o_iovec_t type = ct != -1 ? req->headers.entries[ct].value : h2o_iovec_init(H2O_STRLIT(""));
-    int is_reporting_api = media_type_is(type, "application/reports+json");
-    if (!is_reporting_api && !media_type_is(type, "application/csp-report") && !media_type_is(type, "application/json")) {
+    int is_reporting_api = omote_request_media_type_is(req, "application/reports+json");
+    if (!is_reporting_api && !omote_request_media_type_is(req, "application/csp-report") &&
+        !omote_request_media_type_is(req, "application/json")) {
         refuse_report(req, worker, 415, "Unsupported Media Type",
                       "expected application/csp-report, application/reports+json or application/json");
         return;

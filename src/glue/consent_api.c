@@ -152,17 +152,6 @@ const char *omote_consent_cross_origin_reason(h2o_req_t *req)
 
 /* ---- bodies (parsed by src/consent/body.c) ---- */
 
-static int media_type_is(h2o_req_t *req, const char *type)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (i == -1)
-        return 0;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    size_t end = 0;
-    while (end != v.len && v.base[end] != ';' && v.base[end] != ' ')
-        ++end;
-    return h2o_lcstris(v.base, end, type, strlen(type));
-}
 
 /* ---- recording ---- */
 
@@ -323,9 +312,9 @@ static void handle_post(h2o_req_t *req, const omote_generation_t *gen, omote_wor
         omote_send_json_error(req, 413, "Payload Too Large", "body too large", "the body is larger than limits.api_body_bytes");
         return;
     }
-    if (media_type_is(req, "application/json")) {
+    if (omote_request_media_type_is(req, "application/json")) {
         kind = OMOTE_CONSENT_BODY_JSON;
-    } else if (media_type_is(req, "application/x-www-form-urlencoded")) {
+    } else if (omote_request_media_type_is(req, "application/x-www-form-urlencoded")) {
         kind = OMOTE_CONSENT_BODY_FORM;
     } else {
         omote_send_json_error(req, 415, "Unsupported Media Type", "unsupported media type",

@@ -26,6 +26,12 @@ omote_origin_probe_t *omote_origin_probe_start(h2o_http1client_ctx_t *client_ctx
 /** Abandons a probe; its callback will not run. */
 void omote_origin_probe_cancel(omote_origin_probe_t *probe);
 
+/** Whether the request's Content-Type names `type` (case-insensitive; parameters ignored). */
+int omote_request_media_type_is(h2o_req_t *req, const char *type);
+
+/** The percent-decoded value of query parameter `name` into `out` (NUL-terminated): 0, or -1 when absent, malformed or too long. */
+int omote_query_param(h2o_req_t *req, const char *name, char *out, size_t outsz);
+
 /** Sends `body` as a JSON response with `status`. */
 void omote_send_json(h2o_req_t *req, int status, const char *reason, h2o_iovec_t body);
 

@@ -359,16 +359,7 @@ void omote_me_privacy_page(h2o_req_t *req, const omote_generation_t *gen, omote_
 static const char *read_erase_form(h2o_req_t *req, const omote_config_t *conf)
 {
     omote_consent_body_t body;
-    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (req->entity.len > conf->limits.api_body_bytes) {
-        omote_send_json_error(req, 413, "Payload Too Large", "body too large", "the body is larger than limits.api_body_bytes");
-        return NULL;
-    }
-    h2o_iovec_t type = ct != -1 ? req->headers.entries[ct].value : h2o_iovec_init(NULL, 0);
-    size_t type_len = 0;
-    while (type_len != type.len && type.base[type_len] != ';' && type.base[type_len] != ' ')
-        ++type_len;
-    if (!h2o_lcstris(type.base, type_len, H2O_STRLIT("application/x-www-form-urlencoded"))) {
+    if (!omote_request_media_type_is(req, "application/x-www-form-urlencoded")) {
         omote_send_json_error(req, 415, "Unsupported Media Type", "unsupported media type",
                               "POST me takes a form (application/x-www-form-urlencoded) with erase=1; DELETE me erases too");
         return NULL;
@@ -408,12 +399,9 @@ void omote_me_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_wo
     }
     if (is_post && (return_to = read_erase_form(req, gen->config)) == NULL)
         return;
-    int download = 0;
-    if (is_get && req->query_at != SIZE_MAX) {
-        h2o_iovec_t q = h2o_iovec_init(req->path.base + req->query_at, req->path.len - req->query_at);
-        download = h2o_strstr(q.base, q.len, H2O_STRLIT("download=1")) != SIZE_MAX;
-    }
-    struct st_me_wait_t *wait = start_wait(req, gen, download ? MODE_DOWNLOAD : MODE_JSON);
+    char download[2];
+    int is_download = is_get && omote_query_param(req, "download", download, sizeof(download)) == 0 && download[0] == '1';
+    struct st_me_wait_t *wait = start_wait(req, gen, is_download ? MODE_DOWNLOAD : MODE_JSON);
     wait->return_to = return_to;
     if (is_get)
         handle_get(wait, worker);

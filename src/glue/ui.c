@@ -15,53 +15,18 @@
 #include <jansson.h>
 #include <string.h>
 
-/* ---- query parameters ---- */
-
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
-}
-
-/* the percent-decoded value of query parameter `name` into `out` (NUL-terminated); 0, or -1 when absent,
- * malformed or longer than `outsz - 1` */
-static int query_param(h2o_req_t *req, const char *name, char *out, size_t outsz)
+int omote_query_param(h2o_req_t *req, const char *name, char *out, size_t outsz)
 {
     if (req->query_at == SIZE_MAX)
         return -1;
-    const char *p = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
-    size_t name_len = strlen(name);
-    while (p < end) {
-        const char *amp = memchr(p, '&', end - p), *field_end = amp != NULL ? amp : end;
-        if ((size_t)(field_end - p) > name_len && memcmp(p, name, name_len) == 0 && p[name_len] == '=') {
-            size_t n = 0;
-            for (const char *v = p + name_len + 1; v < field_end; ++v) {
-                char c = *v;
-                if (c == '%') {
-                    int hi, lo;
-                    if (field_end - v < 3 || (hi = hex_digit(v[1])) < 0 || (lo = hex_digit(v[2])) < 0)
-                        return -1;
-                    c = (char)(hi << 4 | lo);
-                    v += 2;
-                } else if (c == '+') {
-                    c = ' ';
-                }
-                if (c == '\0' || n + 1 >= outsz)
-                    return -1;
-                out[n++] = c;
-            }
-            out[n] = '\0';
-            return 0;
-        }
-        p = field_end + 1;
-    }
-    return -1;
+    return omote_consent_body_form_field(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1, name, out, outsz);
 }
 
 int omote_ui_lang_of(h2o_req_t *req)
 {
     char code[8];
     omote_ui_lang_t lang;
-    if (query_param(req, "lang", code, sizeof(code)) == 0 && omote_ui_lang_from_code(code, strlen(code), &lang) == 0)
+    if (omote_query_param(req, "lang", code, sizeof(code)) == 0 && omote_ui_lang_from_code(code, strlen(code), &lang) == 0)
         return lang;
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_LANGUAGE, -1);
     return i == -1 ? OMOTE_UI_EN : omote_ui_negotiate_lang(req->headers.entries[i].value.base, req->headers.entries[i].value.len);
@@ -91,7 +56,7 @@ void omote_ui_send_privacy(h2o_req_t *req, const omote_generation_t *gen, json_t
     omote_ui_privacy_t page = {gen->config, omote_ui_lang_of(req), consent, me,
                                gpc != -1 && h2o_memis(req->headers.entries[gpc].value.base, req->headers.entries[gpc].value.len,
                                                       H2O_STRLIT("1")),
-                               query_param(req, "done", notice, sizeof(notice)) == 0 ? notice : NULL};
+                               omote_query_param(req, "done", notice, sizeof(notice)) == 0 ? notice : NULL};
     omote_ui_render_privacy(&buf, &page);
     json_decref(consent);
     json_decref(me);
@@ -101,7 +66,7 @@ void omote_ui_send_privacy(h2o_req_t *req, const omote_generation_t *gen, json_t
 static void send_banner_content(h2o_req_t *req, const omote_generation_t *gen)
 {
     char return_to[OMOTE_CONSENT_BODY_MAX_RETURN + 1];
-    if (query_param(req, "return", return_to, sizeof(return_to)) != 0)
+    if (omote_query_param(req, "return", return_to, sizeof(return_to)) != 0)
         strcpy(return_to, "/");
     omote_ui_buf_t buf = {NULL};
     omote_ui_banner_t banner = {gen->config, omote_ui_lang_of(req), return_to, strlen(return_to)};
@@ -160,22 +125,11 @@ int omote_ui_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_
 
 h2o_iovec_t omote_ui_page_snippet(h2o_req_t *req, const omote_generation_t *gen, int has_decision)
 {
-    const omote_config_t *conf = gen->config;
+    if (gen->ui_snippets == NULL)
+        return h2o_iovec_init(NULL, 0);
     omote_ui_buf_t buf = {NULL};
-    if (!conf->banner.enabled)
-        return h2o_iovec_init(NULL, 0);
-    omote_ui_lang_t lang = omote_ui_lang_of(req);
-    if (has_decision) {
-        omote_ui_render_privacy_link(&buf, conf, lang);
-    } else {
-        omote_ui_banner_t banner = {conf, lang, req->path.base, req->path.len};
-        omote_ui_render_banner(&buf, &banner);
-    }
-    if (buf.len == 0) {
-        omote_ui_buf_free(&buf);
-        return h2o_iovec_init(NULL, 0);
-    }
-    h2o_iovec_t snippet = h2o_strdup(&req->pool, buf.base, buf.len);
+    omote_ui_snippets_page(gen->ui_snippets, omote_ui_lang_of(req), has_decision, req->path.base, req->path.len, &buf);
+    h2o_iovec_t snippet = buf.len != 0 ? h2o_strdup(&req->pool, buf.base, buf.len) : h2o_iovec_init(NULL, 0);
     omote_ui_buf_free(&buf);
     return snippet;
 }

@@ -32,6 +32,7 @@
 #include "omote/runtime.h"
 #include "omote/rules.h"
 #include "omote/tracker.h"
+#include "omote/ui.h"
 #include "omote/upstream.h"
 #include <netdb.h>
 
@@ -68,6 +69,7 @@ void omote_generation_release(omote_generation_t *gen)
     omote_rules_free(gen->rules);
     free(gen->list_stats);
     omote_policy_free(gen->policy);
+    omote_ui_snippets_free(gen->ui_snippets);
     free(gen->origin.host.base);
     free(gen->origin.authority.base);
     free(gen->origin.path.base);
@@ -203,6 +205,7 @@ static omote_generation_t *generation_create(omote_config_t *conf, uint64_t id, 
     gen->rules = rules;
     gen->list_stats = list_stats;
     gen->policy = policy;
+    gen->ui_snippets = conf->banner.enabled ? omote_ui_snippets_create(conf) : NULL;
     gen->refs = 1;
     return gen;
 }

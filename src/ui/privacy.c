@@ -37,14 +37,14 @@ static void put_paragraph(omote_ui_buf_t *out, const char *text)
     put(out, "</p>");
 }
 
-static void put_utc(omote_ui_buf_t *out, json_int_t when)
+/* "2026-11-22 13:05" (UTC) into `text` */
+static const char *format_utc(json_int_t when, char text[32])
 {
     time_t t = (time_t)when;
     struct tm tm;
-    char text[32];
-    if (gmtime_r(&t, &tm) == NULL || strftime(text, sizeof(text), "%Y-%m-%d %H:%M", &tm) == 0)
-        snprintf(text, sizeof(text), "%lld", (long long)when);
-    put_escaped(out, text);
+    if (gmtime_r(&t, &tm) == NULL || strftime(text, 32, "%Y-%m-%d %H:%M", &tm) == 0)
+        snprintf(text, 32, "%lld", (long long)when);
+    return text;
 }
 
 /* bit i set when the visitor's consent state says purposes[i] is granted */
@@ -98,16 +98,13 @@ static void put_choices(omote_ui_buf_t *out, const omote_ui_privacy_t *page, con
     if (!decided) {
         put_paragraph(out, ui_text(lang, T_NOT_DECIDED));
     } else {
-        put(out, "<p>");
-        char when[32] = "";
-        omote_ui_buf_t tmp = {NULL};
-        put_utc(&tmp, json_integer_value(json_object_get(consent, "decided_at")));
-        snprintf(when, sizeof(when), "%s", tmp.base != NULL ? tmp.base : "");
-        omote_ui_buf_free(&tmp);
-        omote_ui_buf_t version = {NULL};
+        char when[32];
+        omote_ui_buf_t version = {NULL}; /* the policy version is configured text: escaped */
         const char *v = json_string_value(json_object_get(consent, "policy_version"));
         put_escaped(&version, v != NULL ? v : "");
-        ui_putf(out, ui_text(lang, T_DECIDED), when, version.base != NULL ? version.base : "");
+        put(out, "<p>");
+        ui_putf(out, ui_text(lang, T_DECIDED), format_utc(json_integer_value(json_object_get(consent, "decided_at")), when),
+                version.base != NULL ? version.base : "");
         omote_ui_buf_free(&version);
         put(out, "</p><ul class=\"omote-status-list\">");
         for (size_t i = 0; i != conf->num_purposes; ++i) {
@@ -178,7 +175,8 @@ static void put_stored(omote_ui_buf_t *out, const omote_ui_privacy_t *page)
             put(out, "<dt>");
             put_escaped(out, ui_text(lang, T_FIELD_TIME));
             put(out, "</dt><dd>");
-            put_utc(out, (json_int_t)strtoll(at, NULL, 10));
+            char when[32];
+            put(out, format_utc((json_int_t)strtoll(at, NULL, 10), when));
             put(out, " UTC</dd>");
         }
         put_record_field(out, fields, "source", ui_text(lang, T_FIELD_SOURCE));
@@ -271,6 +269,18 @@ static void put_purposes_table(omote_ui_buf_t *out, const omote_ui_privacy_t *pa
     put(out, "</section>");
 }
 
+/* a scrolling table's start, with a header cell per text */
+static void put_table_head(omote_ui_buf_t *out, omote_ui_lang_t lang, const ui_text_t *columns, size_t num_columns)
+{
+    put(out, "<div class=\"omote-scroll\"><table><thead><tr>");
+    for (size_t i = 0; i != num_columns; ++i) {
+        put(out, "<th scope=\"col\">");
+        put_escaped(out, ui_text(lang, columns[i]));
+        put(out, "</th>");
+    }
+    put(out, "</tr></thead><tbody>");
+}
+
 static void put_cookie_row(omote_ui_buf_t *out, const char *name, const char *purpose, int days, const char *note, omote_ui_lang_t lang)
 {
     put(out, "<tr><td><code>");
@@ -293,13 +303,8 @@ static void put_cookies_table(omote_ui_buf_t *out, const omote_ui_privacy_t *pag
     const omote_config_t *conf = page->conf;
     omote_ui_lang_t lang = page->lang;
     put_heading(out, "omote-cookies", ui_text(lang, T_OWN_COOKIES));
-    put(out, "<div class=\"omote-scroll\"><table><thead><tr><th scope=\"col\">");
-    put_escaped(out, ui_text(lang, T_COOKIE));
-    put(out, "</th><th scope=\"col\">");
-    put_escaped(out, ui_text(lang, T_PURPOSE));
-    put(out, "</th><th scope=\"col\">");
-    put_escaped(out, ui_text(lang, T_LIFETIME));
-    put(out, "</th></tr></thead><tbody>");
+    static const ui_text_t columns[] = {T_COOKIE, T_PURPOSE, T_LIFETIME};
+    put_table_head(out, lang, columns, sizeof(columns) / sizeof(columns[0]));
     size_t necessary = conf->num_purposes;
     for (size_t i = 0; i != conf->num_purposes; ++i) {
         const omote_purpose_config_t *p = conf->purposes + i;
@@ -342,15 +347,8 @@ static void put_vendors_table(omote_ui_buf_t *out, const omote_ui_privacy_t *pag
     if (conf->num_vendors == 0)
         return;
     put_heading(out, "omote-vendors", ui_text(lang, T_VENDORS));
-    put(out, "<div class=\"omote-scroll\"><table><thead><tr><th scope=\"col\">");
-    put_escaped(out, ui_text(lang, T_VENDOR));
-    put(out, "</th><th scope=\"col\">");
-    put_escaped(out, ui_text(lang, T_PURPOSE));
-    put(out, "</th><th scope=\"col\">");
-    put_escaped(out, ui_text(lang, T_RECEIVES));
-    put(out, "</th><th scope=\"col\">");
-    put_escaped(out, ui_text(lang, T_DIRECT));
-    put(out, "</th></tr></thead><tbody>");
+    static const ui_text_t columns[] = {T_VENDOR, T_PURPOSE, T_RECEIVES, T_DIRECT};
+    put_table_head(out, lang, columns, sizeof(columns) / sizeof(columns[0]));
     for (size_t v = 0; v != conf->num_vendors; ++v) {
         const omote_vendor_config_t *vendor = conf->vendors + v;
         omote_ui_buf_t purpose = {NULL}, hosts = {NULL};

@@ -43,18 +43,23 @@ static void put_style(omote_ui_buf_t *out)
     put(out, "</style>");
 }
 
-/* the page to come back to: the request's own path, or "/" when a form could not return there */
+#define RETURN_FIELD "<input type=\"hidden\" name=\"return\" value=\""
+
+/* the page to come back to, into `path`: the request's own, or "/" when a form could not return there */
+static const char *local_return(const char *return_to, size_t len, char path[OMOTE_CONSENT_BODY_MAX_RETURN + 1])
+{
+    if (return_to == NULL || len > OMOTE_CONSENT_BODY_MAX_RETURN || memchr(return_to, '\0', len) != NULL)
+        return "/";
+    memcpy(path, return_to, len);
+    path[len] = '\0';
+    return omote_consent_body_is_local_path(path) ? path : "/";
+}
+
 static void put_return_field(omote_ui_buf_t *out, const omote_ui_banner_t *b)
 {
-    char path[OMOTE_CONSENT_BODY_MAX_RETURN + 1] = "/";
-    if (b->return_to != NULL && b->return_to_len < sizeof(path) && memchr(b->return_to, '\0', b->return_to_len) == NULL) {
-        memcpy(path, b->return_to, b->return_to_len);
-        path[b->return_to_len] = '\0';
-        if (!omote_consent_body_is_local_path(path))
-            strcpy(path, "/");
-    }
-    put(out, "<input type=\"hidden\" name=\"return\" value=\"");
-    put_escaped(out, path);
+    char path[OMOTE_CONSENT_BODY_MAX_RETURN + 1];
+    put(out, RETURN_FIELD);
+    put_escaped(out, local_return(b->return_to, b->return_to_len, path));
     put(out, "\">");
 }
 
@@ -70,11 +75,6 @@ static void put_cookie_item(omote_ui_buf_t *out, const char *name, int days, con
         put(out, ")");
     }
     put(out, "</li>");
-}
-
-static int lifetime_days_of_consent(const omote_config_t *conf)
-{
-    return (int)conf->consent.lifetime_days;
 }
 
 /* the purpose's details: description, the partners it covers, its cookies with lifetimes (omote's own included) */
@@ -121,9 +121,9 @@ static void put_purpose_detail(omote_ui_buf_t *out, const omote_config_t *conf, 
     for (size_t c = 0; c != p->num_cookies; ++c)
         put_cookie_item(out, p->cookies[c], p->cookie_lifetime_days[c], NULL, lang);
     if (conf->consent.enabled && is_first_necessary)
-        put_cookie_item(out, conf->consent.cookie_name, lifetime_days_of_consent(conf), ui_text(lang, T_CONSENT_COOKIE), lang);
+        put_cookie_item(out, conf->consent.cookie_name, (int)conf->consent.lifetime_days, ui_text(lang, T_CONSENT_COOKIE), lang);
     if (conf->consent.enabled && p->needs_identifier)
-        put_cookie_item(out, conf->consent.identifier_cookie_name, lifetime_days_of_consent(conf), ui_text(lang, T_IDENTIFIER_COOKIE),
+        put_cookie_item(out, conf->consent.identifier_cookie_name, (int)conf->consent.lifetime_days, ui_text(lang, T_IDENTIFIER_COOKIE),
                         lang);
     put(out, "</ul>");
 }
@@ -260,4 +260,70 @@ void omote_ui_render_privacy_link(omote_ui_buf_t *out, const omote_config_t *con
     ui_putf(out, "privacy\" lang=\"%s\">", omote_ui_lang_code(lang));
     put_escaped(out, ui_text(lang, T_PRIVACY_CHOICES));
     put(out, "</a></template></div>");
+}
+
+/* ---- insertions rendered once per configuration ---- */
+
+#define BANNER_RETURNS 2 /* the accept/reject form and the purposes form */
+
+struct st_omote_ui_snippets_t {
+    struct {
+        omote_ui_buf_t html; /* rendered with return path "/" */
+        size_t slot[BANNER_RETURNS]; /* offsets of those "/"s, where a page's own path goes */
+    } banner[2];
+    omote_ui_buf_t link[2];
+};
+
+omote_ui_snippets_t *omote_ui_snippets_create(const omote_config_t *conf)
+{
+    omote_ui_snippets_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        abort();
+    for (int lang = OMOTE_UI_EN; lang <= OMOTE_UI_JA; ++lang) {
+        omote_ui_banner_t banner = {conf, (omote_ui_lang_t)lang, "/", 1};
+        omote_ui_render_banner(&s->banner[lang].html, &banner);
+        omote_ui_render_privacy_link(&s->link[lang], conf, (omote_ui_lang_t)lang);
+        /* configured texts are escaped, so their quotes cannot spell the field: only omote's own two match */
+        const char *at = s->banner[lang].html.base;
+        for (size_t i = 0; i != BANNER_RETURNS; ++i) {
+            at = strstr(at, RETURN_FIELD);
+            if (at == NULL)
+                abort();
+            at += strlen(RETURN_FIELD);
+            s->banner[lang].slot[i] = (size_t)(at - s->banner[lang].html.base);
+        }
+        if (strstr(at, RETURN_FIELD) != NULL)
+            abort();
+    }
+    return s;
+}
+
+void omote_ui_snippets_free(omote_ui_snippets_t *s)
+{
+    if (s == NULL)
+        return;
+    for (int lang = OMOTE_UI_EN; lang <= OMOTE_UI_JA; ++lang) {
+        omote_ui_buf_free(&s->banner[lang].html);
+        omote_ui_buf_free(&s->link[lang]);
+    }
+    free(s);
+}
+
+void omote_ui_snippets_page(const omote_ui_snippets_t *s, omote_ui_lang_t lang, int has_decision, const char *return_to,
+                            size_t return_to_len, omote_ui_buf_t *out)
+{
+    if (has_decision) {
+        omote_ui_buf_append(out, s->link[lang].base != NULL ? s->link[lang].base : "", s->link[lang].len);
+        return;
+    }
+    char path[OMOTE_CONSENT_BODY_MAX_RETURN + 1];
+    const char *local = local_return(return_to, return_to_len, path);
+    const omote_ui_buf_t *html = &s->banner[lang].html;
+    size_t from = 0;
+    for (size_t i = 0; i != BANNER_RETURNS; ++i) {
+        omote_ui_buf_append(out, html->base + from, s->banner[lang].slot[i] - from);
+        put_escaped(out, local);
+        from = s->banner[lang].slot[i] + 1; /* past the "/" it stands for */
+    }
+    omote_ui_buf_append(out, html->base + from, html->len - from);
 }

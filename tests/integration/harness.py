@@ -1194,3 +1194,29 @@ def main():
         len(result.skipped)), flush=True)
     _sweep_children()
     sys.exit(0 if ok and result.testsRun > 0 else 1)
+
+
+# ---------------------------------------------------------------------------
+# shared by the tests that need a browser, node or the demo shop's configuration
+
+def skip_or_fail(why):
+    """A missing tool skips on a developer's machine; under CI it is a failure."""
+    if os.environ.get("CI") == "true":
+        raise AssertionError("prerequisite missing under CI: %s" % why)
+    raise unittest.SkipTest(why)
+
+
+DEMO_JSON = os.path.join(SOURCE_DIR, "config", "demo.json")
+
+
+def demo_config():
+    """config/demo.json's purposes, vendors and trackers, paths made absolute (they resolve against config/)."""
+    with open(DEMO_JSON) as f:
+        demo = json.load(f)
+    base = os.path.dirname(DEMO_JSON)
+    trackers = demo["trackers"]
+    for entry in trackers.get("lists", []):
+        entry["path"] = os.path.join(base, entry["path"])
+    if "signatures" in trackers:
+        trackers["signatures"] = os.path.join(base, trackers["signatures"])
+    return demo["purposes"], demo["vendors"], trackers

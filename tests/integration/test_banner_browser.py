@@ -29,7 +29,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 import test_consent as C  # noqa: E402  (Redis helper; its tests are not collected here)
 
-DEMO_JSON = os.path.join(H.SOURCE_DIR, "config", "demo.json")
 NODE = shutil.which("node") or "/usr/bin/node"
 CHROMIUM = "/usr/bin/chromium"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
@@ -48,24 +47,10 @@ BROWSER_TIMEOUT_SEC = 300  # the whole Node run; every step inside has its own b
 SERIOUS = ("serious", "critical")
 
 
-def skip_or_fail(why):
-    """A missing tool skips on a developer's machine; under CI it is a failure."""
-    if os.environ.get("CI") == "true":
-        raise AssertionError("prerequisite missing under CI: %s" % why)
-    raise unittest.SkipTest(why)
+skip_or_fail = H.skip_or_fail
 
 
-def demo_config():
-    """config/demo.json's purposes, vendors and trackers, paths made absolute (they resolve against config/)."""
-    with open(DEMO_JSON) as f:
-        demo = json.load(f)
-    base = os.path.dirname(DEMO_JSON)
-    trackers = demo["trackers"]
-    for entry in trackers.get("lists", []):
-        entry["path"] = os.path.join(base, entry["path"])
-    if "signatures" in trackers:
-        trackers["signatures"] = os.path.join(base, trackers["signatures"])
-    return demo["purposes"], demo["vendors"], trackers
+demo_config = H.demo_config
 
 
 def browser_stack(keys_dir):

@@ -22,7 +22,6 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 
-DEMO_JSON = os.path.join(H.SOURCE_DIR, "config", "demo.json")
 CURL = shutil.which("curl") or "/usr/bin/curl"
 NODE = shutil.which("node") or "/usr/bin/node"
 CHROMIUM = "/usr/bin/chromium"
@@ -39,24 +38,10 @@ CURL_TIMEOUT_SEC = 10
 BROWSER_TIMEOUT_SEC = 180
 
 
-def skip_or_fail(why):
-    """A missing tool skips on a developer's machine; under CI it is a failure."""
-    if os.environ.get("CI") == "true":
-        raise AssertionError("prerequisite missing under CI: %s" % why)
-    raise unittest.SkipTest(why)
+skip_or_fail = H.skip_or_fail
 
 
-def demo_config():
-    """config/demo.json's purposes, vendors and trackers, paths made absolute (they resolve against config/)."""
-    with open(DEMO_JSON) as f:
-        demo = json.load(f)
-    base = os.path.dirname(DEMO_JSON)
-    trackers = demo["trackers"]
-    for entry in trackers.get("lists", []):
-        entry["path"] = os.path.join(base, entry["path"])
-    if "signatures" in trackers:
-        trackers["signatures"] = os.path.join(base, trackers["signatures"])
-    return demo["purposes"], demo["vendors"], trackers
+demo_config = H.demo_config
 
 
 def vendor_hosts(vendors):

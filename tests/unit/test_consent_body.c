@@ -205,6 +205,25 @@ static void test_form_actions(void)
     form_refused("erase=1&withdraw=1", "a withdrawal or an erasure is a form of its own: no purposes, no all=, not both");
 }
 
+static void test_form_field(void)
+{
+    char out[16];
+    const char *q = "lang=ja&return=%2Fa%3Fb%3D1&x=a+b&bad=%zz&lang=en&empty=";
+    is_int(omote_consent_body_form_field(q, strlen(q), "lang", out, sizeof(out)), 0, "field: found");
+    is_str(out, "ja", "field: the first of two");
+    is_int(omote_consent_body_form_field(q, strlen(q), "return", out, sizeof(out)), 0, "field: percent-decoded");
+    is_str(out, "/a?b=1", "field: decoded value");
+    omote_consent_body_form_field(q, strlen(q), "x", out, sizeof(out));
+    is_str(out, "a b", "field: + is a space");
+    is_int(omote_consent_body_form_field(q, strlen(q), "bad", out, sizeof(out)), -1, "field: a bad escape refuses");
+    is_int(omote_consent_body_form_field(q, strlen(q), "empty", out, sizeof(out)), 0, "field: empty value");
+    is_str(out, "", "field: empty value is empty");
+    is_int(omote_consent_body_form_field(q, strlen(q), "lan", out, sizeof(out)), -1, "field: names compare whole");
+    is_int(omote_consent_body_form_field(q, strlen(q), "return", out, 4), -1, "field: too long for out");
+    is_int(omote_consent_body_form_field("a=%00", 5, "a", out, sizeof(out)), -1, "field: no NUL");
+    is_int(omote_consent_body_form_field(NULL, 0, "a", out, sizeof(out)), -1, "field: nothing");
+}
+
 int main(void)
 {
     test_json_shapes();
@@ -212,5 +231,6 @@ int main(void)
     test_form_shapes();
     test_form_errors();
     test_form_actions();
+    test_form_field();
     return done_testing();
 }

@@ -146,6 +146,32 @@ static void test_banner(const omote_config_t *conf)
     omote_ui_buf_free(&buf);
 }
 
+/* what a page gets from the snippets rendered once equals rendering the banner or link for it */
+static void test_snippets(const omote_config_t *conf)
+{
+    omote_ui_snippets_t *snippets = omote_ui_snippets_create(conf);
+    const char *paths[] = {"/", "/shop/item?id=1&x=\"y\"", "//evil.example/", "/a b", "/caf\xc3\xa9", ""};
+    for (int lang = OMOTE_UI_EN; lang <= OMOTE_UI_JA; ++lang) {
+        for (size_t i = 0; i != sizeof(paths) / sizeof(paths[0]); ++i) {
+            omote_ui_buf_t direct = {NULL}, copied = {NULL};
+            omote_ui_banner_t banner = {conf, (omote_ui_lang_t)lang, paths[i], strlen(paths[i])};
+            omote_ui_render_banner(&direct, &banner);
+            omote_ui_snippets_page(snippets, (omote_ui_lang_t)lang, 0, paths[i], strlen(paths[i]), &copied);
+            ok(direct.len == copied.len && memcmp(direct.base, copied.base, direct.len) == 0, "snippets: banner %d for %s as rendered",
+               lang, paths[i]);
+            omote_ui_buf_free(&direct);
+            omote_ui_buf_free(&copied);
+        }
+        omote_ui_buf_t direct = {NULL}, copied = {NULL};
+        omote_ui_render_privacy_link(&direct, conf, (omote_ui_lang_t)lang);
+        omote_ui_snippets_page(snippets, (omote_ui_lang_t)lang, 1, "/x", 2, &copied);
+        ok(direct.len == copied.len && memcmp(direct.base, copied.base, direct.len) == 0, "snippets: link %d as rendered", lang);
+        omote_ui_buf_free(&direct);
+        omote_ui_buf_free(&copied);
+    }
+    omote_ui_snippets_free(snippets);
+}
+
 static void test_privacy_link(omote_config_t *conf)
 {
     omote_ui_buf_t buf = {NULL};
@@ -410,6 +436,7 @@ int main(void)
     ok(conf != NULL, "config loads");
     if (conf != NULL) {
         test_banner(conf);
+        test_snippets(conf);
         test_privacy_link(conf);
         test_privacy_page(conf);
         omote_config_free(conf);
