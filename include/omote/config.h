@@ -130,6 +130,7 @@ typedef struct st_omote_config_t {
         uint64_t http2_idle_ms; /* HTTP/2: idle connection */
         uint64_t handshake_ms;  /* TLS handshake */
         uint64_t drain_ms;      /* SIGTERM/SIGINT: time in-flight requests get to finish */
+        uint64_t send_stall_ms; /* a response the client takes no byte of for this long closes the connection */
     } timeouts;
 
     /** worker threads (event loops); the loader resolves 0 ("auto") to the number of online CPUs */
@@ -157,6 +158,11 @@ typedef struct st_omote_config_t {
         size_t header_field_bytes; /* one name + value; above -> 431 */
         size_t request_body_bytes; /* request entity; above -> 413 */
         size_t api_body_bytes;     /* body of omote's own JSON API calls; above -> 413 */
+        size_t max_connections;    /* open client connections per process; a new one above it is closed at once */
+        uint32_t connections_per_second_per_address; /* new connections per client address (IPv6: per /64); 0: no limit */
+        uint32_t connection_burst_per_address;
+        uint32_t requests_per_second_per_address; /* requests and HTTP/2 streams; above -> 429; 0: no limit */
+        uint32_t request_burst_per_address;
     } limits;
 
     struct {

@@ -21,6 +21,10 @@ typedef enum en_omote_metrics_reject_t {
     OMOTE_METRICS_REJECT_OBS_FOLD,
     OMOTE_METRICS_REJECT_BODY_TOO_LARGE,
     OMOTE_METRICS_REJECT_BAD_REQUEST_LINE,
+    OMOTE_METRICS_REJECT_MALFORMED_FIELD,   /* a control byte in a value; HTTP/2: whitespace around a value, upper case or separators in a name */
+    OMOTE_METRICS_REJECT_CONNECTION_HEADER, /* HTTP/2: connection-specific fields (connection, keep-alive, te other than trailers, ...) */
+    OMOTE_METRICS_REJECT_CONTENT_LENGTH,    /* a body that disagrees with its content-length, or conflicting content-lengths */
+    OMOTE_METRICS_REJECT_ADDRESS_RATE,      /* limits.requests_per_second_per_address: 429 */
     OMOTE_METRICS_REJECT_MAX
 } omote_metrics_reject_t;
 
@@ -75,6 +79,24 @@ typedef enum en_omote_metrics_identifier_t {
     OMOTE_METRICS_IDENTIFIER_EVENTS
 } omote_metrics_identifier_t;
 
+/** Why a new client connection was closed at once (omote_connections_refused_total{reason}). */
+typedef enum en_omote_metrics_refusal_t {
+    OMOTE_METRICS_REFUSED_MAX_CONNECTIONS = 0, /* limits.max_connections */
+    OMOTE_METRICS_REFUSED_ADDRESS_RATE,        /* limits.connections_per_second_per_address */
+    OMOTE_METRICS_REFUSALS
+} omote_metrics_refusal_t;
+
+/** Why omote closed a slow client (omote_slow_clients_closed_total{reason}). */
+typedef enum en_omote_metrics_slow_t {
+    OMOTE_METRICS_SLOW_HTTP2_REQUEST = 0, /* an HTTP/2 request head or body unfinished after timeouts.request_ms */
+    OMOTE_METRICS_SLOW_SEND_STALL,        /* a response the client took nothing of for timeouts.send_stall_ms */
+    OMOTE_METRICS_SLOW_ABUSIVE,           /* an abusive HTTP/2 client that did not leave after its GOAWAY */
+    OMOTE_METRICS_SLOW_REASONS
+} omote_metrics_slow_t;
+
+/** HTTP/2 abuse verdicts counted (omote_http2_abuse_total{kind}); index = omote_h2_verdict_t. */
+#define OMOTE_METRICS_H2_VERDICTS 6
+
 /** CSP report directives counted by name; anything else is "other". */
 #define OMOTE_METRICS_CSP_DIRECTIVES 10
 
@@ -112,6 +134,9 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t consent_store_failures; /* consent calls answered 503: Redis not connected, timed out or refused */
     uint64_t consent_erasures;       /* DELETE me applied (EXEC acknowledged) */
     uint64_t identifiers[OMOTE_METRICS_IDENTIFIER_EVENTS]; /* by omote_metrics_identifier_t */
+    uint64_t connections_refused[OMOTE_METRICS_REFUSALS];
+    uint64_t slow_clients_closed[OMOTE_METRICS_SLOW_REASONS];
+    uint64_t http2_abuse[OMOTE_METRICS_H2_VERDICTS]; /* [0] unused */
 } omote_metrics_shard_t;
 
 struct st_omote_rules_stats_t;

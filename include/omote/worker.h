@@ -71,6 +71,7 @@ typedef struct st_omote_worker_t {
     h2o_socket_t **listeners;
     size_t num_listeners;
     h2o_accept_ctx_t *accept_ctxs; /* one per listener */
+    struct st_omote_guard_worker_t *guard; /* the edge guard's connections and sweep (src/server/guard.c); NULL on the admin thread */
     size_t inflight; /* proxied requests in flight on this thread */
     int stopping;
     uint64_t stop_deadline_ms;

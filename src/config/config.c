@@ -72,6 +72,7 @@ static const struct st_int_field_t timeout_ints[] = {
     INT_FIELD("http2_idle_ms", 1, HOUR_MS, 10000, timeouts.http2_idle_ms),
     INT_FIELD("handshake_ms", 1, HOUR_MS, 10000, timeouts.handshake_ms),
     INT_FIELD("drain_ms", 0, HOUR_MS, 10000, timeouts.drain_ms),
+    INT_FIELD("send_stall_ms", 1000, HOUR_MS, 30000, timeouts.send_stall_ms),
 };
 static const struct st_int_field_t admin_ints[] = {
     INT_FIELD("port", 1, 65535, 9901, admin.port),
@@ -89,6 +90,11 @@ static const struct st_int_field_t limit_ints[] = {
     INT_FIELD("header_field_bytes", 64, 1048576, 8192, limits.header_field_bytes),
     INT_FIELD("request_body_bytes", 0, 1073741824, 10485760, limits.request_body_bytes),
     INT_FIELD("api_body_bytes", 64, 1048576, 16384, limits.api_body_bytes),
+    INT_FIELD("max_connections", 1, 1000000, 20000, limits.max_connections),
+    INT_FIELD("connections_per_second_per_address", 0, 1000000, 200, limits.connections_per_second_per_address),
+    INT_FIELD("connection_burst_per_address", 0, 1000000, 400, limits.connection_burst_per_address),
+    INT_FIELD("requests_per_second_per_address", 0, 10000000, 1000, limits.requests_per_second_per_address),
+    INT_FIELD("request_burst_per_address", 0, 10000000, 2000, limits.request_burst_per_address),
 };
 
 static const struct st_int_field_t tracker_ints[] = {
@@ -133,12 +139,21 @@ static const char *const tracker_list_keys[] = {"name", "path", NULL};
 static const char *const listen_keys[] = {"address", "port", "tls", NULL};
 static const char *const tls_keys[] = {"certificate", "key", NULL};
 static const char *const origin_keys[] = {"url", "preserve_host", "connect_timeout_ms", "io_timeout_ms", "keepalive_timeout_ms", NULL};
-static const char *const timeout_keys[] = {"request_ms", "http2_idle_ms", "handshake_ms", "drain_ms", NULL};
+static const char *const timeout_keys[] = {"request_ms", "http2_idle_ms", "handshake_ms", "drain_ms", "send_stall_ms", NULL};
 static const char *const admin_keys[] = {"enabled", "address", "port", NULL};
 static const char *const redis_keys[] = {"address",          "connect_timeout_ms", "command_timeout_ms",
                                          "reconnect_min_ms", "reconnect_max_ms",   NULL};
-static const char *const limit_keys[] = {"header_count",       "header_bytes",   "header_field_bytes",
-                                         "request_body_bytes", "api_body_bytes", NULL};
+static const char *const limit_keys[] = {"header_count",
+                                         "header_bytes",
+                                         "header_field_bytes",
+                                         "request_body_bytes",
+                                         "api_body_bytes",
+                                         "max_connections",
+                                         "connections_per_second_per_address",
+                                         "connection_burst_per_address",
+                                         "requests_per_second_per_address",
+                                         "request_burst_per_address",
+                                         NULL};
 static const char *const log_keys[] = {"access", "error", "level", NULL};
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};

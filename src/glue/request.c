@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include "omote/consent_record.h"
 #include "omote/cookie.h"
+#include "omote/edge_guard.h"
 #include "internal.h"
 #include "omote/glue.h"
 #include "omote/identity.h"
@@ -111,6 +112,64 @@ static int is_request_line_safe(const h2o_req_t *req)
     return 1;
 }
 
+/* A value goes to the origin inside an HTTP/1.1 head: CR, LF or NUL there would end a line early. */
+static int has_control_bytes(h2o_iovec_t value)
+{
+    for (size_t i = 0; i != value.len; ++i) {
+        unsigned char c = value.base[i];
+        if (c == '\r' || c == '\n' || c == '\0')
+            return 1;
+    }
+    return 0;
+}
+
+/* RFC 9113 §8.2.1: HTTP/2 names are lower-case tokens and values carry no whitespace at either end;
+ * libh2o 2.2.5 checks neither, and the origin would read such a field differently than omote did. */
+static int is_malformed_http2_field(const h2o_header_t *h)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~";
+    for (size_t i = 0; i != h->name->len; ++i) {
+        unsigned char c = h->name->base[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c != 0 && strchr(tchar, c) != NULL)))
+            return 1;
+    }
+    if (h->value.len != 0) {
+        char first = h->value.base[0], last = h->value.base[h->value.len - 1];
+        if (first == ' ' || first == '\t' || last == ' ' || last == '\t')
+            return 1;
+    }
+    return 0;
+}
+
+/* RFC 9113 §8.2.2: fields that describe one HTTP/1.1 connection have no meaning in HTTP/2, and
+ * forwarding them to an HTTP/1.1 origin would let the client steer omote's connection there. */
+static int is_connection_specific(const h2o_header_t *h)
+{
+    const h2o_iovec_t *name = h->name;
+    if (name == &H2O_TOKEN_CONNECTION->buf || name == &H2O_TOKEN_KEEP_ALIVE->buf || name == &H2O_TOKEN_TRANSFER_ENCODING->buf ||
+        name == &H2O_TOKEN_UPGRADE->buf || h2o_lcstris(name->base, name->len, H2O_STRLIT("proxy-connection")))
+        return 1;
+    return name == &H2O_TOKEN_TE->buf && !h2o_lcstris(h->value.base, h->value.len, H2O_STRLIT("trailers"));
+}
+
+/* HTTP/2 content-length fields must agree with each other and with the body that came. */
+static int content_length_disagrees(const h2o_req_t *req)
+{
+    size_t declared = SIZE_MAX;
+    for (size_t i = 0; i != req->headers.size; ++i) {
+        const h2o_header_t *h = req->headers.entries + i;
+        if (h->name != &H2O_TOKEN_CONTENT_LENGTH->buf)
+            continue;
+        size_t value = h2o_strtosize(h->value.base, h->value.len);
+        if (value == SIZE_MAX || (declared != SIZE_MAX && value != declared))
+            return 1;
+        declared = value;
+    }
+    if (declared == SIZE_MAX)
+        return 0;
+    return declared != (req->entity.base != NULL ? req->entity.len : 0);
+}
+
 /* Returns the reason the head is refused, or -1 when it may pass. */
 static int check_head(h2o_req_t *req, const omote_config_t *conf)
 {
@@ -127,6 +186,14 @@ static int check_head(h2o_req_t *req, const omote_config_t *conf)
             return OMOTE_METRICS_REJECT_OBS_FOLD;
         if (h->name->len == 0)
             return OMOTE_METRICS_REJECT_EMPTY_NAME;
+        if (has_control_bytes(h->value))
+            return OMOTE_METRICS_REJECT_MALFORMED_FIELD;
+        if (req->version >= 0x200) {
+            if (is_malformed_http2_field(h))
+                return OMOTE_METRICS_REJECT_MALFORMED_FIELD;
+            if (is_connection_specific(h))
+                return OMOTE_METRICS_REJECT_CONNECTION_HEADER;
+        }
         size_t field = h->name->len + h->value.len;
         if (field > conf->limits.header_field_bytes)
             return OMOTE_METRICS_REJECT_HEADER_FIELD;
@@ -134,6 +201,8 @@ static int check_head(h2o_req_t *req, const omote_config_t *conf)
     }
     if (total > conf->limits.header_bytes)
         return OMOTE_METRICS_REJECT_HEADER_BYTES;
+    if (req->version >= 0x200 && content_length_disagrees(req))
+        return OMOTE_METRICS_REJECT_CONTENT_LENGTH;
     if (req->entity.base != NULL && req->entity.len > conf->limits.request_body_bytes)
         return OMOTE_METRICS_REJECT_BODY_TOO_LARGE;
     return -1;
@@ -144,14 +213,17 @@ static void refuse(h2o_req_t *req, int reason)
     static const char *why[OMOTE_METRICS_REJECT_MAX] = {
         "too many header fields", "header section too large", "header field too large",
         "empty header field name", "obsolete line folding in header section", "request body too large",
-        "malformed method or request target"};
+        "malformed method or request target", "malformed header field", "connection-specific header field in HTTP/2",
+        "request body does not match its content-length", "too many requests from this address"};
     int status = 431;
     const char *phrase = "Request Header Fields Too Large";
 
     if (reason == OMOTE_METRICS_REJECT_EMPTY_NAME || reason == OMOTE_METRICS_REJECT_OBS_FOLD ||
-        reason == OMOTE_METRICS_REJECT_BAD_REQUEST_LINE) {
+        reason == OMOTE_METRICS_REJECT_BAD_REQUEST_LINE || reason == OMOTE_METRICS_REJECT_MALFORMED_FIELD ||
+        reason == OMOTE_METRICS_REJECT_CONNECTION_HEADER || reason == OMOTE_METRICS_REJECT_CONTENT_LENGTH) {
         status = 400;
         phrase = "Bad Request";
+        omote_guard_note_stream_error(req); /* many of these on one HTTP/2 connection end it */
     } else if (reason == OMOTE_METRICS_REJECT_BODY_TOO_LARGE) {
         status = 413;
         phrase = "Payload Too Large";
@@ -468,6 +540,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     omote_origin_link_t *link = worker->origin;
     int reason;
 
+    if (!omote_guard_request_allowed(req)) {
+        omote_metrics_add(&worker->metrics.rejected[OMOTE_METRICS_REJECT_ADDRESS_RATE], 1);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+        omote_send_json_error(req, 429, "Too Many Requests", "too many requests",
+                              "this address sends more requests than limits.requests_per_second_per_address allows");
+        return 0;
+    }
     if ((reason = check_head(req, link->gen->config)) != -1) {
         refuse(req, reason);
         return 0;

@@ -122,7 +122,8 @@ static void render_rejects(struct out_t *out, omote_metrics_shard_t *const *shar
 {
     static const char *reasons[OMOTE_METRICS_REJECT_MAX] = {"header_count", "header_bytes", "header_field",
                                                             "empty_header_name", "obs_fold", "body_too_large",
-                                                            "bad_request_line"};
+                                                            "bad_request_line", "malformed_field", "connection_header",
+                                                            "content_length", "address_rate"};
     emit(out, "# HELP omote_requests_rejected_total Requests refused before reaching the origin, by reason.\n"
               "# TYPE omote_requests_rejected_total counter\n");
     for (size_t r = 0; r != OMOTE_METRICS_REJECT_MAX; ++r)
@@ -132,6 +133,29 @@ static void render_rejects(struct out_t *out, omote_metrics_shard_t *const *shar
               "omote_origin_errors_total{kind=\"connect\"} %llu\nomote_origin_errors_total{kind=\"timeout\"} %llu\n",
          (unsigned long long)SUM(origin_errors[OMOTE_METRICS_ORIGIN_CONNECT]),
          (unsigned long long)SUM(origin_errors[OMOTE_METRICS_ORIGIN_TIMEOUT]));
+}
+
+static void render_edge(struct out_t *out, omote_metrics_shard_t *const *shards, size_t num_shards)
+{
+    static const char *refusals[OMOTE_METRICS_REFUSALS] = {"max_connections", "address_rate"};
+    static const char *slow[OMOTE_METRICS_SLOW_REASONS] = {"http2_request", "send_stall", "abusive"};
+    /* omote_h2_verdict_t order; the metrics module stays free of the ledger's header */
+    static const char *abuse[OMOTE_METRICS_H2_VERDICTS] = {NULL, "rapid_reset", "stream_errors", "control_flood",
+                                                           "continuation_flood", "output_queue"};
+
+    emit(out, "# HELP omote_connections_refused_total New client connections closed at once, by reason.\n"
+              "# TYPE omote_connections_refused_total counter\n");
+    for (size_t r = 0; r != OMOTE_METRICS_REFUSALS; ++r)
+        emit(out, "omote_connections_refused_total{reason=\"%s\"} %llu\n", refusals[r],
+             (unsigned long long)SUM(connections_refused[r]));
+    emit(out, "# HELP omote_slow_clients_closed_total Client connections closed for being too slow, by reason.\n"
+              "# TYPE omote_slow_clients_closed_total counter\n");
+    for (size_t r = 0; r != OMOTE_METRICS_SLOW_REASONS; ++r)
+        emit(out, "omote_slow_clients_closed_total{reason=\"%s\"} %llu\n", slow[r], (unsigned long long)SUM(slow_clients_closed[r]));
+    emit(out, "# HELP omote_http2_abuse_total HTTP/2 connections ended with GOAWAY (ENHANCE_YOUR_CALM), by kind of abuse.\n"
+              "# TYPE omote_http2_abuse_total counter\n");
+    for (size_t k = 1; k != OMOTE_METRICS_H2_VERDICTS; ++k)
+        emit(out, "omote_http2_abuse_total{kind=\"%s\"} %llu\n", abuse[k], (unsigned long long)SUM(http2_abuse[k]));
 }
 
 /* label values come from the configuration: escape what Prometheus' text format requires */
@@ -244,6 +268,7 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
                    "counter", SUM(bytes_received));
     render_counter(&out, "omote_bytes_sent_total", "Response body bytes sent to clients.", "counter", SUM(bytes_sent));
     render_rejects(&out, shards, num_shards);
+    render_edge(&out, shards, num_shards);
     render_counter(&out, "omote_redis_connections_up", "Event-loop threads whose Redis connection is established.", "gauge",
                    SUM(redis_connected));
     render_counter(&out, "omote_redis_threads", "Event-loop threads that hold a Redis connection.", "gauge", num_shards);

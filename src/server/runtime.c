@@ -25,6 +25,7 @@
 #include "h2o/http1.h"
 #include "h2o/http2.h"
 #include "internal.h"
+#include "omote/edge_guard.h"
 #include "omote/glue.h"
 #include "omote/log.h"
 #include "omote/policy.h"
@@ -407,13 +408,16 @@ static void *worker_main(void *arg)
         worker->accept_ctxs[i].ctx = &worker->ctx;
         worker->accept_ctxs[i].hosts = worker->ctx.globalconf->hosts;
         worker->listeners[i]->data = &worker->accept_ctxs[i];
-        h2o_socket_read_start(worker->listeners[i], on_accept);
+        h2o_socket_read_start(worker->listeners[i], worker->is_admin ? on_accept : omote_guard_on_accept);
     }
+    if (!worker->is_admin)
+        omote_guard_worker_start(worker);
 
     while (worker->stopping != 2)
         h2o_evloop_run(worker->loop, INT32_MAX);
 
     /* the process is about to exit: write what is buffered, close what talks to others */
+    omote_guard_worker_stop(worker);
     omote_access_log_flush(worker);
     omote_redis_free(worker->redis);
     worker->redis = NULL;
