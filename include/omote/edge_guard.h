@@ -20,6 +20,14 @@ void omote_guard_worker_start(struct st_omote_worker_t *worker);
 /** Stops the sweep (the worker is leaving its loop). */
 void omote_guard_worker_stop(struct st_omote_worker_t *worker);
 
+/**
+ * Takes one accepted connection of a proxy worker: applies the connection caps (a refused socket
+ * is closed, -1), then starts TLS (when `accept_ctx` has a context) and HTTP/1.1 or HTTP/2 by
+ * ALPN, or cleartext HTTP/1.1, or cleartext HTTP/2 when `cleartext_http2` is set (for drivers
+ * that feed a socketpair; the public listeners never do). Returns 0 when the guard took it.
+ */
+int omote_guard_adopt(h2o_accept_ctx_t *accept_ctx, h2o_socket_t *sock, int cleartext_http2);
+
 /** The read callback of a public listener whose `data` is its h2o_accept_ctx_t. */
 void omote_guard_on_accept(h2o_socket_t *listener, const char *err);
 

@@ -346,11 +346,45 @@ static int admission(omote_worker_t *worker, h2o_socket_t *sock)
     return -1;
 }
 
-void omote_guard_on_accept(h2o_socket_t *listener, const char *err)
+int omote_guard_adopt(h2o_accept_ctx_t *accept_ctx, h2o_socket_t *sock, int cleartext_http2)
 {
-    h2o_accept_ctx_t *accept_ctx = listener->data;
     omote_worker_t *worker = omote_worker_of(accept_ctx->ctx);
 
+    int refusal = admission(worker, sock);
+    if (refusal >= 0) {
+        omote_metrics_add(&worker->metrics.connections_refused[refusal], 1);
+        h2o_socket_close(sock);
+        return -1;
+    }
+    omote_metrics_add(&worker->metrics.connections_accepted, 1);
+
+    struct st_conn_guard_t *guard = h2o_mem_alloc(sizeof(*guard));
+    *guard = (struct st_conn_guard_t){.worker = worker, .sock = sock, .accept_ctx = accept_ctx};
+    gettimeofday(&guard->connected_at, NULL);
+    guard->handshake_timeout.cb = on_handshake_timeout;
+    /* libh2o holds a header block up to H2O_MAX_REQLEN and refuses the stream beyond it; a block
+     * that keeps coming after that is not a request any more */
+    omote_h2_ledger_init(&guard->ledger, H2O_MAX_REQLEN + 16384, h2o_now(worker->loop));
+    h2o_linklist_insert(&worker->guard->guards, &guard->link);
+    sock->on_close.cb = on_guarded_close;
+    sock->on_close.data = guard;
+
+    if (accept_ctx->ssl_ctx != NULL) {
+        guard->protocol = PROTOCOL_HANDSHAKE;
+        sock->data = guard;
+        h2o_timeout_link(worker->loop, &worker->ctx.handshake_timeout, &guard->handshake_timeout);
+        h2o_socket_ssl_handshake(sock, accept_ctx->ssl_ctx, NULL, on_handshake_complete);
+    } else if (cleartext_http2) {
+        start_http2(guard);
+    } else {
+        guard->protocol = PROTOCOL_HTTP1;
+        h2o_http1_accept(accept_ctx, sock, guard->connected_at);
+    }
+    return 0;
+}
+
+void omote_guard_on_accept(h2o_socket_t *listener, const char *err)
+{
     if (err != NULL)
         return;
     /* a few per wake-up: fair to the connections already open, cheaper than one epoll round each */
@@ -358,34 +392,7 @@ void omote_guard_on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             return;
-        int refusal = admission(worker, sock);
-        if (refusal >= 0) {
-            omote_metrics_add(&worker->metrics.connections_refused[refusal], 1);
-            h2o_socket_close(sock);
-            continue;
-        }
-        omote_metrics_add(&worker->metrics.connections_accepted, 1);
-
-        struct st_conn_guard_t *guard = h2o_mem_alloc(sizeof(*guard));
-        *guard = (struct st_conn_guard_t){.worker = worker, .sock = sock, .accept_ctx = accept_ctx};
-        gettimeofday(&guard->connected_at, NULL);
-        guard->handshake_timeout.cb = on_handshake_timeout;
-        /* libh2o holds a header block up to H2O_MAX_REQLEN and refuses the stream beyond it; a block
-         * that keeps coming after that is not a request any more */
-        omote_h2_ledger_init(&guard->ledger, H2O_MAX_REQLEN + 16384, h2o_now(worker->loop));
-        h2o_linklist_insert(&worker->guard->guards, &guard->link);
-        sock->on_close.cb = on_guarded_close;
-        sock->on_close.data = guard;
-
-        if (accept_ctx->ssl_ctx != NULL) {
-            guard->protocol = PROTOCOL_HANDSHAKE;
-            sock->data = guard;
-            h2o_timeout_link(worker->loop, &worker->ctx.handshake_timeout, &guard->handshake_timeout);
-            h2o_socket_ssl_handshake(sock, accept_ctx->ssl_ctx, NULL, on_handshake_complete);
-        } else {
-            guard->protocol = PROTOCOL_HTTP1;
-            h2o_http1_accept(accept_ctx, sock, guard->connected_at);
-        }
+        omote_guard_adopt(listener->data, sock, 0);
     }
 }
 

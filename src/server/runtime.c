@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -655,6 +656,26 @@ static int start_admin(const omote_config_t *conf, omote_generation_t *gen, char
     return 0;
 }
 
+/*
+ * Every client connection holds one descriptor and a proxied request another, so the default
+ * soft limit (1024) would cap omote far below limits.max_connections: take what the hard limit
+ * allows, and say so when even that is short.
+ */
+static void raise_descriptor_limit(const omote_config_t *conf)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return;
+    rlim_t wanted = (rlim_t)conf->limits.max_connections * 2 + 1024;
+    if (lim.rlim_cur < wanted && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max < wanted ? lim.rlim_max : wanted;
+        setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (lim.rlim_cur < wanted)
+        omote_log(OMOTE_LOG_WARN, MODULE, "event=descriptor_limit soft=%llu wanted=%llu hint=\"raise the hard RLIMIT_NOFILE or lower limits.max_connections\"",
+                  (unsigned long long)lim.rlim_cur, (unsigned long long)wanted);
+}
+
 int omote_runtime_run(omote_config_t *conf, const char *config_path, const char *version)
 {
     char err[OMOTE_CONFIG_ERROR_TEXT_MAX];
@@ -669,6 +690,7 @@ int omote_runtime_run(omote_config_t *conf, const char *config_path, const char 
 
     omote_runtime.config_path = config_path;
     omote_runtime.version = version;
+    raise_descriptor_limit(conf);
     if (open_error_log(conf, err, sizeof(err)) != 0 || omote_access_log_open(conf->log.access_path, err, sizeof(err)) != 0)
         goto Error;
     omote_generation_t *gen = generation_create(conf, 1, err, sizeof(err));
