@@ -33,6 +33,10 @@
 #include "omote/log.h"
 #include "omote/worker.h"
 
+#if H2O_VERSION_MAJOR != 2 || H2O_VERSION_MINOR != 2 || H2O_VERSION_PATCH != 5
+#error "the edge guard reads libh2o 2.2.5's h2o_http2_conn_t; prove the flood suite against this libh2o, then move cmake/libh2o.pin"
+#endif
+
 #define MODULE "omote/guard"
 #define SWEEP_MS 500
 #define ADDRESS_TABLE_SIZE 65536
