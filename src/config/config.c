@@ -93,8 +93,8 @@ static const struct st_int_field_t limit_ints[] = {
     INT_FIELD("max_connections", 1, 1000000, 20000, limits.max_connections),
     INT_FIELD("connections_per_second_per_address", 0, 1000000, 200, limits.connections_per_second_per_address),
     INT_FIELD("connection_burst_per_address", 0, 1000000, 400, limits.connection_burst_per_address),
-    INT_FIELD("requests_per_second_per_address", 0, 10000000, 1000, limits.requests_per_second_per_address),
-    INT_FIELD("request_burst_per_address", 0, 10000000, 2000, limits.request_burst_per_address),
+    INT_FIELD("requests_per_second_per_address", 0, 10000000, 2000, limits.requests_per_second_per_address),
+    INT_FIELD("request_burst_per_address", 0, 10000000, 4000, limits.request_burst_per_address),
 };
 
 static const struct st_int_field_t tracker_ints[] = {
