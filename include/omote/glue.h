@@ -71,6 +71,9 @@ void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worke
  */
 int omote_api_is_gpc_request(h2o_req_t *req, const omote_config_t *conf);
 
+/** Sends `body` as the whole response, with its Content-Length (h2o_send_inline alone sends none). */
+void omote_send_whole(h2o_req_t *req, const char *body, size_t len);
+
 /** Sends `status` with a JSON body {"error": error, "detail": detail} (detail may be NULL). */
 void omote_send_json_error(h2o_req_t *req, int status, const char *reason, const char *error, const char *detail);
 

@@ -90,7 +90,7 @@ static const struct st_int_field_t limit_ints[] = {
     INT_FIELD("header_field_bytes", 64, 1048576, 8192, limits.header_field_bytes),
     INT_FIELD("request_body_bytes", 0, 1073741824, 10485760, limits.request_body_bytes),
     INT_FIELD("api_body_bytes", 64, 1048576, 16384, limits.api_body_bytes),
-    INT_FIELD("max_connections", 1, 1000000, 20000, limits.max_connections),
+    INT_FIELD("max_connections", 0, 1000000, 20000, limits.max_connections),
     INT_FIELD("connections_per_second_per_address", 0, 1000000, 200, limits.connections_per_second_per_address),
     INT_FIELD("connection_burst_per_address", 0, 1000000, 400, limits.connection_burst_per_address),
     INT_FIELD("requests_per_second_per_address", 0, 10000000, 2000, limits.requests_per_second_per_address),

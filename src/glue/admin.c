@@ -40,7 +40,7 @@ void omote_send_json(h2o_req_t *req, int status, const char *reason, h2o_iovec_t
     req->res.reason = reason;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_inline(req, body.base, body.len);
+    omote_send_whole(req, body.base, body.len);
 }
 
 static void send_readiness(struct st_readiness_wait_t *wait)
@@ -144,7 +144,7 @@ static int handle_metrics(h2o_req_t *req)
     req->res.reason = "OK";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/plain; version=0.0.4"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_inline(req, body.base, body.len);
+    omote_send_whole(req, body.base, body.len);
     return 0;
 }
 

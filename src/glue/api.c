@@ -20,6 +20,15 @@
 #define MAX_REPORTS_PER_REQUEST 32
 #define GPC_PATH "/.well-known/gpc.json"
 
+void omote_send_whole(h2o_req_t *req, const char *body, size_t len)
+{
+    /* h2o_send_inline leaves the length unset, and an HTTP/1.1 response without one costs the
+     * client its connection; 204 and 304 carry none by definition */
+    if (req->res.status != 204 && req->res.status != 304)
+        req->res.content_length = len;
+    h2o_send_inline(req, body, len);
+}
+
 void omote_send_json_error(h2o_req_t *req, int status, const char *reason, const char *error, const char *detail)
 {
     json_t *body = json_pack("{s:s}", "error", error);
@@ -34,7 +43,7 @@ void omote_send_json_error(h2o_req_t *req, int status, const char *reason, const
     req->res.reason = reason;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_inline(req, copy.base, copy.len);
+    omote_send_whole(req, copy.base, copy.len);
 }
 
 int omote_request_media_type_is(h2o_req_t *req, const char *type)
@@ -170,7 +179,7 @@ static void handle_csp_report(h2o_req_t *req, const omote_generation_t *gen, omo
     req->res.status = 204;
     req->res.reason = "No Content";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_inline(req, NULL, 0);
+    omote_send_whole(req, NULL, 0);
 }
 
 int omote_api_is_gpc_request(h2o_req_t *req, const omote_config_t *conf)
@@ -242,7 +251,7 @@ static void handle_gpc(h2o_req_t *req, const omote_config_t *conf)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
     /* a reload may change the policy version: caches keep it for an hour at most */
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("max-age=3600"));
-    h2o_send_inline(req, copy.base, copy.len);
+    omote_send_whole(req, copy.base, copy.len);
 }
 
 void omote_api_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker)

@@ -204,7 +204,7 @@ static void on_exec(void *data, const redisReply *reply, const char *errstr)
         req->res.reason = "See Other";
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, wait->return_to, strlen(wait->return_to));
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-        h2o_send_inline(req, NULL, 0);
+        omote_send_whole(req, NULL, 0);
         return;
     }
     omote_consent_send_doc(req, 200, "OK", omote_consent_state_doc(req, wait->gen, &wait->decision));

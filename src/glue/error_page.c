@@ -36,8 +36,8 @@ void omote_send_origin_error(h2o_req_t *req, int is_timeout, const char *detail)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/html; charset=utf-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     if (is_timeout) {
-        h2o_send_inline(req, page_504, sizeof(page_504) - 1);
+        omote_send_whole(req, page_504, sizeof(page_504) - 1);
     } else {
-        h2o_send_inline(req, page_502, sizeof(page_502) - 1);
+        omote_send_whole(req, page_502, sizeof(page_502) - 1);
     }
 }

@@ -258,7 +258,7 @@ static void on_erase_exec(void *data, const redisReply *reply, const char *errst
         req->res.reason = "See Other";
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, wait->return_to, strlen(wait->return_to));
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-        h2o_send_inline(req, "", 0);
+        omote_send_whole(req, "", 0);
         return;
     }
     json_t *doc = json_pack("{s:b,s:b,s:I,s:o}", "erased", 1, "record_deleted", record_deleted, "audit_entries_deleted",

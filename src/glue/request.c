@@ -439,7 +439,7 @@ static int answer_if_tracker(h2o_req_t *req, const omote_generation_t *gen, omot
     req->res.status = 204;
     req->res.reason = "No Content";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_inline(req, NULL, 0);
+    omote_send_whole(req, NULL, 0);
     return 1;
 }
 

@@ -44,7 +44,7 @@ static void send_buf(h2o_req_t *req, const char *content_type, const char *cache
     const char *code = omote_ui_lang_code(lang);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_LANGUAGE, NULL, code, strlen(code));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Language, Cookie"));
-    h2o_send_inline(req, buf->base != NULL ? buf->base : "", buf->len);
+    omote_send_whole(req, buf->base != NULL ? buf->base : "", buf->len);
     omote_ui_buf_free(buf);
 }
 
@@ -86,14 +86,14 @@ static void send_asset(h2o_req_t *req, const omote_ui_asset_t *asset, int is_has
     if (inm != -1 && h2o_memis(req->headers.entries[inm].value.base, req->headers.entries[inm].value.len, etag, strlen(etag))) {
         req->res.status = 304;
         req->res.reason = "Not Modified";
-        h2o_send_inline(req, "", 0);
+        omote_send_whole(req, "", 0);
         return;
     }
     req->res.status = 200;
     req->res.reason = "OK";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, asset->content_type, strlen(asset->content_type));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
-    h2o_send_inline(req, asset->bytes, asset->len);
+    omote_send_whole(req, asset->bytes, asset->len);
 }
 
 int omote_ui_handle(h2o_req_t *req, const omote_generation_t *gen, omote_worker_t *worker, h2o_iovec_t rest)

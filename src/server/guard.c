@@ -336,7 +336,7 @@ static int admission(omote_worker_t *worker, h2o_socket_t *sock)
 {
     const omote_config_t *conf = worker->gen->config;
 
-    if (__atomic_add_fetch(&open_connections, 1, __ATOMIC_RELAXED) > conf->limits.max_connections) {
+    if (__atomic_add_fetch(&open_connections, 1, __ATOMIC_RELAXED) > conf->limits.max_connections && conf->limits.max_connections != 0) {
         __atomic_sub_fetch(&open_connections, 1, __ATOMIC_RELAXED);
         return OMOTE_METRICS_REFUSED_MAX_CONNECTIONS;
     }

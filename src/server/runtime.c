@@ -666,7 +666,7 @@ static void raise_descriptor_limit(const omote_config_t *conf)
     struct rlimit lim;
     if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
         return;
-    rlim_t wanted = (rlim_t)conf->limits.max_connections * 2 + 1024;
+    rlim_t wanted = conf->limits.max_connections != 0 ? (rlim_t)conf->limits.max_connections * 2 + 1024 : lim.rlim_max;
     if (lim.rlim_cur < wanted && lim.rlim_cur < lim.rlim_max) {
         lim.rlim_cur = lim.rlim_max < wanted ? lim.rlim_max : wanted;
         setrlimit(RLIMIT_NOFILE, &lim);
