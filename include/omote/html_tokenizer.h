@@ -77,6 +77,9 @@ typedef struct st_omote_html_token_t {
     int force_quirks;                      /* DOCTYPE */
     int is_last_part;                      /* OVERSIZED: this part ends the construct */
     int attrs_skipped;                     /* tags: attributes not parsed (wants_attributes said no); `attrs` empty */
+    uint32_t skipped_initials;             /* with attrs_skipped: bit (c & 31) set for the first byte c of every
+                                              attribute name skipped, so a consumer can tell at once that no
+                                              attribute it looks for is there (set bits may be false alarms) */
     omote_html_str_t text_before;          /* with merge_text: character data right before `raw` in the same chunk
                                               (its bytes end where `raw` starts), delivered with this token instead
                                               of as a token of its own; else empty */

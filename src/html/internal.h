@@ -22,4 +22,7 @@ extern const size_t omote_html_num_entities;
 /** The longest name in the table, ';' included ("CounterClockwiseContourIntegral;"). */
 #define OMOTE_HTML_ENTITY_MAX_NAME 32
 
+/** The longest name that matches without its ';' (the legacy ones: "amp", "middot", "frac12"). */
+#define OMOTE_HTML_ENTITY_MAX_LEGACY_NAME 6
+
 #endif

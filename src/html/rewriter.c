@@ -23,6 +23,7 @@
  * closed) and counted; nothing is ever half-written because tokens are forwarded whole.
  */
 #include "omote/html_rewriter.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -52,6 +53,7 @@ struct st_omote_html_rewriter_t {
     size_t chunk_len;
     const char *run, *run_end; /* kept input bytes not written yet: [run, run_end) in the chunk */
     size_t *strip_name_lens;
+    uint32_t strip_initials; /* the names' first bytes, as the tokenizer reports skipped ones (skipped_initials) */
 
     int removing;
     char removing_name[MAX_NAME];
@@ -103,11 +105,9 @@ int omote_html_is_void_element(const char *name, size_t len)
     return 0;
 }
 
-static int name_is(const omote_html_token_t *t, const char *name)
-{
-    size_t len = strlen(name);
-    return t->name.base != NULL && t->name.len == len && memcmp(t->name.base, name, len) == 0;
-}
+/* `lit` a string literal: its length is known at compile time, which makes this a length test and
+ * one small compare (asked several times for every start tag) */
+#define NAME_IS(t, lit) ((t)->name.len == sizeof(lit) - 1 && (t)->name.base != NULL && memcmp((t)->name.base, lit, sizeof(lit) - 1) == 0)
 
 static int is_input(const omote_html_rewriter_t *rw, const char *p)
 {
@@ -265,12 +265,24 @@ static void emit_stripped(omote_html_rewriter_t *rw, const omote_html_token_t *t
 /* elements that may stand before <body> without starting it */
 static int is_head_content(const omote_html_token_t *t)
 {
-    static const char *const names[] = {"html",   "head", "title",    "meta",     "link", "style",
-                                        "script", "base", "noscript", "template", NULL};
-    for (const char *const *n = names; *n != NULL; ++n)
-        if (name_is(t, *n))
-            return 1;
+    switch (t->name.len) {
+    case 4:
+        return NAME_IS(t, "html") || NAME_IS(t, "head") || NAME_IS(t, "meta") || NAME_IS(t, "link") || NAME_IS(t, "base");
+    case 5:
+        return NAME_IS(t, "title") || NAME_IS(t, "style");
+    case 6:
+        return NAME_IS(t, "script");
+    case 8:
+        return NAME_IS(t, "noscript") || NAME_IS(t, "template");
+    }
     return 0;
+}
+
+/* a snippet still to be inserted: until then every start tag is looked at for where it goes */
+static int snippet_pending(const omote_html_rewriter_t *rw)
+{
+    return (rw->opts.head_snippet != NULL && !rw->stats.snippet_inserted) ||
+           (rw->opts.body_snippet != NULL && !rw->body_snippet_settled);
 }
 
 static void insert_snippet(omote_html_rewriter_t *rw)
@@ -289,25 +301,25 @@ static void insert_body_snippet(omote_html_rewriter_t *rw)
  * held or not: whether its hold was written early depends on where the bound fell, not on the document. */
 static void maybe_insert_before(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    if (rw->noscript_open || t->kind != OMOTE_HTML_START_TAG || is_head_content(t))
+    if (!snippet_pending(rw) || rw->noscript_open || t->kind != OMOTE_HTML_START_TAG || is_head_content(t))
         return;
     if (rw->opts.head_snippet != NULL && !rw->stats.snippet_inserted)
         insert_snippet(rw);
     /* the body began without its tag: the body snippet goes first in it. A frameset has no body to show it in */
-    if (rw->opts.body_snippet != NULL && !rw->body_snippet_settled && !name_is(t, "body")) {
+    if (rw->opts.body_snippet != NULL && !rw->body_snippet_settled && !NAME_IS(t, "body")) {
         rw->body_snippet_settled = 1;
-        if (!name_is(t, "frameset"))
+        if (!NAME_IS(t, "frameset"))
             insert_body_snippet(rw);
     }
 }
 
 static void maybe_insert_after(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    if (rw->noscript_open || t->kind != OMOTE_HTML_START_TAG)
+    if (!snippet_pending(rw) || rw->noscript_open || t->kind != OMOTE_HTML_START_TAG)
         return;
-    if (rw->opts.head_snippet != NULL && !rw->stats.snippet_inserted && name_is(t, "head"))
+    if (rw->opts.head_snippet != NULL && !rw->stats.snippet_inserted && NAME_IS(t, "head"))
         insert_snippet(rw);
-    if (rw->opts.body_snippet != NULL && !rw->body_snippet_settled && name_is(t, "body")) {
+    if (rw->opts.body_snippet != NULL && !rw->body_snippet_settled && NAME_IS(t, "body")) {
         rw->body_snippet_settled = 1;
         insert_body_snippet(rw);
     }
@@ -529,7 +541,7 @@ static void decide_start_tag(omote_html_rewriter_t *rw, const omote_html_token_t
     }
     rw->stats.attributes_stripped += strips.count;
     drop(rw, strips.bytes);
-    if (name_is(t, "noscript") && !rw->noscript_open && !t->self_closing) {
+    if (NAME_IS(t, "noscript") && !rw->noscript_open && !t->self_closing) {
         start_noscript(rw, t, &strips);
         return;
     }
@@ -556,7 +568,7 @@ static int on_reparsed(void *_rw, const omote_html_token_t *t)
  * bytes give the same tag as in the document, with `raw` the same pointer. */
 static void on_start_tag(omote_html_rewriter_t *rw, const omote_html_token_t *t)
 {
-    if (t->attrs_skipped && rw->opts.num_strip_attributes != 0 && may_hold_stripped(rw, t)) {
+    if (t->attrs_skipped && (t->skipped_initials & rw->strip_initials) != 0 && may_hold_stripped(rw, t)) {
         if (rw->reparser == NULL) {
             omote_html_options_t tok_opts = {0};
             tok_opts.max_carry_bytes = rw->opts.max_carry_bytes;
@@ -579,7 +591,7 @@ static void on_passing_token(omote_html_rewriter_t *rw, const omote_html_token_t
         on_start_tag(rw, t);
         break;
     case OMOTE_HTML_END_TAG:
-        if (rw->noscript_open && name_is(t, "noscript")) {
+        if (rw->noscript_open && NAME_IS(t, "noscript")) {
             if (rw->in_noscript) {
                 end_noscript(rw, t);
             } else {
@@ -679,8 +691,10 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
     if (rw->opts.num_strip_attributes != 0) {
         if ((rw->strip_name_lens = calloc(rw->opts.num_strip_attributes, sizeof(size_t))) == NULL)
             abort();
-        for (size_t i = 0; i != rw->opts.num_strip_attributes; ++i)
+        for (size_t i = 0; i != rw->opts.num_strip_attributes; ++i) {
             rw->strip_name_lens[i] = strlen(rw->opts.strip_attributes[i]);
+            rw->strip_initials |= rw->strip_name_lens[i] != 0 ? 1u << (rw->opts.strip_attributes[i][0] & 31) : ~0u;
+        }
     }
     omote_html_options_t tok_opts = {0};
     tok_opts.max_carry_bytes = rw->opts.max_carry_bytes;

@@ -168,6 +168,7 @@ struct st_omote_html_tokenizer_t {
     size_t name_off, name_len, data_off, data_len, pub_off, pub_len, sys_off, sys_len;
     int has_name, has_pub, has_sys, self_closing, force_quirks;
     int skip_attrs; /* this tag's attributes are scanned over, not recorded (wants_attributes) */
+    uint32_t skipped_initials; /* their names' first bytes, as omote_html_token_t has them */
     struct st_attr_rec_t *attrs;
     omote_html_attr_t *out_attrs;
     size_t num_attrs, attrs_cap;
@@ -360,6 +361,7 @@ static void begin_token(omote_html_tokenizer_t *tok, omote_html_token_kind_t kin
     tok->pub_off = tok->pub_len = tok->sys_off = tok->sys_len = 0;
     tok->has_name = tok->has_pub = tok->has_sys = tok->self_closing = tok->force_quirks = 0;
     tok->skip_attrs = 0;
+    tok->skipped_initials = 0;
     tok->num_attrs = 0;
     tok->flen = NULL;
     if (kind == OMOTE_HTML_START_TAG || kind == OMOTE_HTML_END_TAG) {
@@ -516,6 +518,7 @@ static inline void token_init(omote_html_token_t *t, omote_html_token_kind_t kin
     t->attrs = NULL;
     t->num_attrs = 0;
     t->self_closing = t->force_quirks = t->is_last_part = t->attrs_skipped = 0;
+    t->skipped_initials = 0;
     t->text_before.base = NULL;
     t->text_before.len = 0;
 }
@@ -656,6 +659,7 @@ static void build_token(omote_html_tokenizer_t *tok, omote_html_token_t *t, cons
         t->num_attrs = tok->num_attrs;
         t->self_closing = tok->self_closing;
         t->attrs_skipped = tok->skip_attrs;
+        t->skipped_initials = tok->skipped_initials;
         break;
     case OMOTE_HTML_COMMENT:
         t->data = (omote_html_str_t){tok->sb + tok->data_off, tok->data_len};
@@ -1284,7 +1288,8 @@ before_name:
         return skip_suspend(tok, S_BEFORE_ATTR_NAME);
     if (s[p] == '/' || s[p] == '>')
         goto after_name; /* reconsumed there */
-    ++p;                 /* the name's first byte, which may be '=' */
+    tok->skipped_initials |= 1u << (s[p] & 31);
+    ++p; /* the name's first byte, which may be '=' */
 name:
     p = scan_run(s, p, len, K_WS | K_SLASH | K_GT | K_EQ);
     if (p == len)
@@ -1306,6 +1311,7 @@ after_name:
     case '>':
         goto end;
     default: /* another attribute's name starts with this byte */
+        tok->skipped_initials |= 1u << (s[p - 1] & 31);
         goto name;
     }
 before_value:
@@ -1769,9 +1775,31 @@ static size_t st_doctype_misc(omote_html_tokenizer_t *tok, size_t p, int c)
 
 /* ---- character references ---- */
 
-static const omote_html_entity_t *entity_find(const char *name, size_t len)
+/* The names in [lo, hi) of the table that start with the byte `c`. */
+static void entity_range(unsigned char c, size_t *lo, size_t *hi)
 {
-    size_t lo = 0, hi = omote_html_num_entities;
+    size_t a = 0, b = omote_html_num_entities;
+    while (a < b) {
+        size_t mid = (a + b) / 2;
+        if ((unsigned char)omote_html_entities[mid].name[0] < c)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    *lo = a;
+    for (b = omote_html_num_entities; a < b;) {
+        size_t mid = (a + b) / 2;
+        if ((unsigned char)omote_html_entities[mid].name[0] <= c)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    *hi = a;
+}
+
+/* The entry named `name` among entries [lo, hi) of the table, or NULL. */
+static const omote_html_entity_t *entity_find(const char *name, size_t len, size_t lo, size_t hi)
+{
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const omote_html_entity_t *e = &omote_html_entities[mid];
@@ -1831,16 +1859,23 @@ static size_t ref_decoded(omote_html_tokenizer_t *tok, size_t p)
 static size_t resolve_named(omote_html_tokenizer_t *tok, size_t p, int next)
 {
     const omote_html_entity_t *e = NULL;
-    size_t k = tok->ref_len;
+    size_t k = tok->ref_len, lo = 0, hi = 0;
     int with_semi = 0, after;
 
-    if (next == ';') {
+    /* common in URLs ("?a=1&b=2"): most runs name nothing, and every prefix is looked up, so the
+     * lookups are confined to the names that share the run's first byte */
+    if (k != 0)
+        entity_range((unsigned char)tok->ref[0], &lo, &hi);
+    if (next == ';' && k != 0) {
         tok->ref[k] = ';';
-        if ((e = entity_find(tok->ref, k + 1)) != NULL)
+        if ((e = entity_find(tok->ref, k + 1, lo, hi)) != NULL)
             with_semi = 1;
     }
+    /* without ';' only a legacy name can match, and none is longer than this */
+    if (e == NULL && k > OMOTE_HTML_ENTITY_MAX_LEGACY_NAME)
+        k = OMOTE_HTML_ENTITY_MAX_LEGACY_NAME;
     for (; e == NULL && k > 0; --k)
-        if ((e = entity_find(tok->ref, k)) != NULL)
+        if ((e = entity_find(tok->ref, k, lo, hi)) != NULL)
             break;
     if (e == NULL)
         return ref_literal(tok, p);

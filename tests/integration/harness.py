@@ -1220,3 +1220,38 @@ def demo_config():
     if "signatures" in trackers:
         trackers["signatures"] = os.path.join(base, trackers["signatures"])
     return demo["purposes"], demo["vendors"], trackers
+
+
+# ---------------------------------------------------------------------------
+# configuration keys a binary may not know yet (used by the hardening tests)
+
+def add_known_limits(config, **limits):
+    """Adds `limits` to config["limits"] in place, keeping only the keys the omote binary under
+    test accepts (`omote -c FILE --check`), and returns the names it refused as unknown.
+
+    The hardening tests raise or switch off connection caps that a newer omote enforces by
+    default; run against an omote without those keys, they log what was left out instead of
+    failing to start."""
+    refused = []
+    d = make_tempdir("omote-it-check-")
+    try:
+        path = os.path.join(d, "check.json")
+        while limits:
+            trial = dict(config)
+            trial["limits"] = dict(config.get("limits", {}), **limits)
+            write_json(path, trial)
+            p = subprocess.run([OMOTE_BIN, "-c", path, "--check"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=30)
+            text = p.stderr.decode("utf-8", "replace") + p.stdout.decode("utf-8", "replace")
+            unknown = [k for k in limits if "limits.%s: unknown key" % k in text]
+            if p.returncode == 0 or not unknown:
+                break
+            for k in unknown:
+                refused.append(k)
+                del limits[k]
+        config.setdefault("limits", {}).update(limits)
+    finally:
+        remove_tempdir(d)
+    if refused:
+        log("omote does not know limits.%s yet; running without" % ", limits.".join(refused))
+    return refused

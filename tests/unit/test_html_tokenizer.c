@@ -4,6 +4,7 @@
  * tokenizer suite from ../shared/testdata.
  */
 #include "omote/html_tokenizer.h"
+#include "html/internal.h"
 #include "tap.h"
 #include <dirent.h>
 #include <jansson.h>
@@ -956,8 +957,69 @@ static void test_html5lib(void)
     free(names);
 }
 
+/* resolve_named looks up prefixes without ';' no longer than OMOTE_HTML_ENTITY_MAX_LEGACY_NAME */
+static void test_entity_bounds(void)
+{
+    size_t longest_legacy = 0, longest = 0;
+    for (size_t i = 0; i != omote_html_num_entities; ++i) {
+        const omote_html_entity_t *e = &omote_html_entities[i];
+        if (e->name[e->name_len - 1] != ';' && e->name_len > longest_legacy)
+            longest_legacy = e->name_len;
+        if (e->name_len > longest)
+            longest = e->name_len;
+    }
+    is_int((int)longest_legacy, OMOTE_HTML_ENTITY_MAX_LEGACY_NAME, "the longest name without ';' is as internal.h says");
+    is_int((int)longest, OMOTE_HTML_ENTITY_MAX_NAME, "the longest name is as internal.h says");
+}
+
+static int no_attrs_wanted(void *ctx, const char *name, size_t len)
+{
+    return 0;
+}
+
+static int record_initials(void *ctx, const omote_html_token_t *t)
+{
+    if (t->kind == OMOTE_HTML_START_TAG)
+        *(uint32_t *)ctx = t->skipped_initials | (t->attrs_skipped ? 0x80000000u : 0);
+    return 0;
+}
+
+/* skipped_initials: the first byte of every skipped attribute name, at every split of the tag */
+static void test_skipped_initials(void)
+{
+    static const struct {
+        const char *tag;
+        uint32_t initials;
+    } cases[] = {
+        {"<a href=x PING=\"y\">", 1u << ('h' & 31) | 1u << ('p' & 31)},
+        {"<a b c=1 d='2'e=\"3\"f/ g>", 1u << ('b' & 31) | 1u << ('c' & 31) | 1u << ('d' & 31) | 1u << ('e' & 31) | 1u << ('f' & 31) | 1u << ('g' & 31)},
+        {"<a =x>", 1u << ('=' & 31)},
+        {"<div >", 0},
+    };
+    for (size_t c = 0; c != sizeof(cases) / sizeof(cases[0]); ++c) {
+        size_t len = strlen(cases[c].tag);
+        int all_ok = 1;
+        for (size_t cut = 1; cut < len; ++cut) {
+            omote_html_options_t opts = {0};
+            opts.wants_attributes = no_attrs_wanted;
+            omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&opts);
+            uint32_t got = 0;
+            omote_html_tokenizer_feed(tok, cases[c].tag, cut, 0, record_initials, &got);
+            omote_html_tokenizer_feed(tok, cases[c].tag + cut, len - cut, 1, record_initials, &got);
+            omote_html_tokenizer_free(tok);
+            if (got != (cases[c].initials | 0x80000000u)) {
+                printf("#   %s cut at %zu: %08x\n", cases[c].tag, cut, (unsigned)got);
+                all_ok = 0;
+            }
+        }
+        ok(all_ok, "skipped_initials of %s at every split", cases[c].tag);
+    }
+}
+
 int main(void)
 {
+    test_entity_bounds();
+    test_skipped_initials();
     test_own_cases();
     test_stop();
     test_merged_end_tags();
