@@ -19,4 +19,13 @@ typedef struct st_omote_runtime_t {
 
 extern omote_runtime_t omote_runtime;
 
+/**
+ * For drivers that hand connections to libh2o themselves (tests/fuzz): builds a generation from
+ * `conf` (trackers lists and signatures are read now), configures h2o as the server does, and
+ * returns a proxy worker with its context, Redis client and origin link on its own loop
+ * (`worker->loop`, which the caller runs), but no listeners and no thread. Once per process.
+ * Takes ownership of `conf` on success; returns NULL with a message in `err` otherwise.
+ */
+omote_worker_t *omote_runtime_start_detached_worker(omote_config_t *conf, char *err, size_t errlen);
+
 #endif

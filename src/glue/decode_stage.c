@@ -109,6 +109,9 @@ static void keep(struct st_decode_state_t *state, const char *bytes, size_t len)
  */
 static int decode(struct st_decode_state_t *state, const char **in, size_t *left, size_t *len)
 {
+    static const char nothing[1];
+    if (*in == NULL)
+        *in = nothing; /* no carry yet, or an empty buffer: the decoder advances `*in` even by 0; NULL + 0 is UB (C11 6.5.6) */
     for (;;) {
         if (*len == state->out_cap) {
             if (state->out_cap == BUDGET)

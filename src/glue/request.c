@@ -341,6 +341,10 @@ static void strip_tracking_params(h2o_req_t *req, const omote_config_t *conf, om
     if (removed == 0)
         return;
     req->path = h2o_iovec_init(out, len);
+    /* query_at indexes req->path (ui.c reads ?lang= through it): the part before '?' is unchanged, and a
+     * query stripped whole takes its '?' along */
+    if (req->query_at >= len)
+        req->query_at = SIZE_MAX;
     omote_metrics_add(&worker->metrics.query_params_removed, removed);
 }
 

@@ -736,3 +736,29 @@ Error:
     omote_log(OMOTE_LOG_ERROR, MODULE, "event=start_failed error=\"%s\"", err);
     return 1;
 }
+
+/* --- a worker without listeners, for drivers that feed connections in themselves -------- */
+
+omote_worker_t *omote_runtime_start_detached_worker(omote_config_t *conf, char *err, size_t errlen)
+{
+    omote_generation_t *gen = generation_create(conf, 1, err, errlen);
+    if (gen == NULL)
+        return NULL;
+    omote_runtime.current = gen;
+    omote_runtime.process.config_generation = 1;
+    setup_h2o(conf);
+
+    /* what worker_main does before it runs the loop, minus listeners, control messages and the thread */
+    omote_worker_t *worker = worker_create(0, 0, NULL, 0, NULL, gen);
+    h2o_context_init(&worker->ctx, worker->loop, &proxy_globalconf);
+    h2o_timeout_init(worker->loop, &worker->stop_check_timeout, STOP_CHECK_MS);
+    worker->stop_check.cb = on_stop_check;
+    omote_access_log_init_worker(worker);
+    worker->redis = omote_redis_create(worker->loop, gen->config, &worker->metrics);
+    worker->origin = link_create(worker, gen);
+    worker->tracker_cache = omote_tracker_cache_create(0);
+    omote_runtime.num_workers = 1;
+    omote_runtime.workers = h2o_mem_alloc(sizeof(*omote_runtime.workers));
+    omote_runtime.workers[0] = worker;
+    return worker;
+}

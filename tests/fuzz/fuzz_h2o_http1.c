@@ -1,0 +1,14 @@
+/*
+ * Fuzz target: bytes from a visitor on an HTTP/1.1 connection, through libh2o's parser and
+ * omote's handler, API, filters and upstream client to the stub origin and back. The
+ * invariants are checked by the driver and the origin (stack_driver.c, stub_origin.c).
+ */
+#include "stack_driver.h"
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    stack_driver_feed(data, size, 0);
+    return 0;
+}
