@@ -25,6 +25,7 @@ void omote_guard_worker_stop(struct st_omote_worker_t *worker);
  * is closed, -1), then starts TLS (when `accept_ctx` has a context) and HTTP/1.1 or HTTP/2 by
  * ALPN, or cleartext HTTP/1.1, or cleartext HTTP/2 when `cleartext_http2` is set (for drivers
  * that feed a socketpair; the public listeners never do). Returns 0 when the guard took it.
+ * An on_close callback already set on `sock` still runs, after the guard's own.
  */
 int omote_guard_adopt(h2o_accept_ctx_t *accept_ctx, h2o_socket_t *sock, int cleartext_http2);
 

@@ -54,6 +54,10 @@ struct st_conn_guard_t {
     h2o_timeout_entry_t handshake_timeout;
     int protocol;
     int is_shut; /* shutdown(2) issued: libh2o is closing it */
+    struct {
+        void (*cb)(void *data);
+        void *data;
+    } chained_close; /* whatever the socket's creator had set there */
     /* HTTP/2 */
     ssize_t (*h2o_expect)(h2o_http2_conn_t *conn, const uint8_t *src, size_t len, const char **err_desc);
     int past_preface;
@@ -134,7 +138,11 @@ static void on_guarded_close(void *data)
     h2o_linklist_unlink(&guard->link);
     omote_metrics_add(&guard->worker->metrics.connections_closed, 1);
     __atomic_sub_fetch(&open_connections, 1, __ATOMIC_RELAXED);
+    void (*chained)(void *) = guard->chained_close.cb;
+    void *chained_data = guard->chained_close.data;
     free(guard);
+    if (chained != NULL)
+        chained(chained_data);
 }
 
 static struct st_conn_guard_t *guard_of_socket(h2o_socket_t *sock)
@@ -370,6 +378,8 @@ int omote_guard_adopt(h2o_accept_ctx_t *accept_ctx, h2o_socket_t *sock, int clea
      * that keeps coming after that is not a request any more */
     omote_h2_ledger_init(&guard->ledger, H2O_MAX_REQLEN + 16384, h2o_now(worker->loop));
     h2o_linklist_insert(&worker->guard->guards, &guard->link);
+    guard->chained_close.cb = sock->on_close.cb;
+    guard->chained_close.data = sock->on_close.data;
     sock->on_close.cb = on_guarded_close;
     sock->on_close.data = guard;
 

@@ -757,6 +757,7 @@ omote_worker_t *omote_runtime_start_detached_worker(omote_config_t *conf, char *
     worker->redis = omote_redis_create(worker->loop, gen->config, &worker->metrics);
     worker->origin = link_create(worker, gen);
     worker->tracker_cache = omote_tracker_cache_create(0);
+    omote_guard_worker_start(worker);
     omote_runtime.num_workers = 1;
     omote_runtime.workers = h2o_mem_alloc(sizeof(*omote_runtime.workers));
     omote_runtime.workers[0] = worker;

@@ -18,6 +18,7 @@
 #include "h2o/http2.h"
 #include "omote/consent_keys.h"
 #include "omote/consent_token.h"
+#include "omote/edge_guard.h"
 #include "omote/glue.h"
 #include "omote/log.h"
 #include "omote/runtime.h"
@@ -325,12 +326,8 @@ void stack_driver_feed(const uint8_t *data, size_t size, int is_http2)
     sock->on_close.cb = on_server_close;
     sock->on_close.data = &visit;
     ++num_server_open;
-    struct timeval connected_at = *h2o_get_timestamp(&worker->ctx, NULL, NULL);
-    if (is_http2) {
-        h2o_http2_accept(&accept_ctx, sock, connected_at);
-    } else {
-        h2o_http1_accept(&accept_ctx, sock, connected_at);
-    }
+    /* the way a public listener's connection goes: through omote's edge guard (caps, frame ledger) */
+    must(omote_guard_adopt(&accept_ctx, sock, is_http2) == 0);
 
     const uint8_t *input = with_tokens(data, size);
     visit.may_get_identifier =
