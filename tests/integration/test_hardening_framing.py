@@ -123,6 +123,19 @@ class H1FramingTest(unittest.TestCase):
         head, _, body = got.partition(b"\r\n\r\n")
         return json.loads(body.decode())
 
+    def test_targets_that_are_not_origin_form(self):
+        """libh2o 2.2.5 passes an absolute-form target through as the path, where it would slip past
+        omote's routing (its API, trackers.block_paths); CONNECT asks for a tunnel. 400, nothing forwarded."""
+        for what, line in (("absolute-form", b"GET http://127.0.0.1/_test/echo HTTP/1.1"),
+                           ("absolute-form to omote's API", b"POST http://127.0.0.1/_omote/api/consent HTTP/1.1"),
+                           ("CONNECT", b"CONNECT 127.0.0.1:443 HTTP/1.1"),
+                           ("relative path", b"GET _test/echo HTTP/1.1"),
+                           ("asterisk for GET", b"GET * HTTP/1.1")):
+            with self.subTest(what):
+                self.assert_400_not_forwarded(what, line + b"\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+        got, hits = self.exchange(b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        self.assertEqual(hits, 1, "OPTIONS * is the one asterisk-form target, for the origin to answer")
+
     def test_empty_field_name(self):
         self.assert_400_not_forwarded("empty name", b"GET /framing/h1-empty HTTP/1.1\r\nHost: 127.0.0.1\r\n: x\r\n\r\n")
 
