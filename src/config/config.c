@@ -81,7 +81,7 @@ static const struct st_int_field_t redis_ints[] = {
     INT_FIELD("connect_timeout_ms", 1, 60000, 1000, redis.connect_timeout_ms),
     INT_FIELD("command_timeout_ms", 1, 60000, 250, redis.command_timeout_ms),
     INT_FIELD("reconnect_min_ms", 1, 60000, 100, redis.reconnect_min_ms),
-    INT_FIELD("reconnect_max_ms", 1, 60000, 5000, redis.reconnect_max_ms),
+    INT_FIELD("reconnect_max_ms", 1, 60000, 1000, redis.reconnect_max_ms),
 };
 /* header_field_bytes is also capped by header_bytes; read_limits checks that after the table */
 static const struct st_int_field_t limit_ints[] = {

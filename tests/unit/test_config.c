@@ -246,7 +246,7 @@ static void test_minimal(void)
     is_int(conf->redis.connect_timeout_ms, 1000, "minimal: redis.connect_timeout_ms default");
     is_int(conf->redis.command_timeout_ms, 250, "minimal: redis.command_timeout_ms default");
     is_int(conf->redis.reconnect_min_ms, 100, "minimal: redis.reconnect_min_ms default");
-    is_int(conf->redis.reconnect_max_ms, 5000, "minimal: redis.reconnect_max_ms default");
+    is_int(conf->redis.reconnect_max_ms, 1000, "minimal: redis.reconnect_max_ms default");
     is_int(conf->limits.header_count, 100, "minimal: limits.header_count default");
     is_int(conf->limits.header_bytes, 65536, "minimal: limits.header_bytes default");
     is_int(conf->limits.header_field_bytes, 8192, "minimal: limits.header_field_bytes default");
