@@ -38,7 +38,4 @@ int omote_guard_request_allowed(h2o_req_t *req);
 /** Counts an HTTP/2 stream refused for a reason found after its frames; too many end the connection. No-op for HTTP/1. */
 void omote_guard_note_stream_error(h2o_req_t *req);
 
-/** Open client connections of the process (for tests and metrics). */
-size_t omote_guard_open_connections(void);
-
 #endif

@@ -21,7 +21,7 @@ typedef enum en_omote_metrics_reject_t {
     OMOTE_METRICS_REJECT_OBS_FOLD,
     OMOTE_METRICS_REJECT_BODY_TOO_LARGE,
     OMOTE_METRICS_REJECT_BAD_REQUEST_LINE,
-    OMOTE_METRICS_REJECT_MALFORMED_FIELD,   /* a control byte in a value; HTTP/2: whitespace around a value, upper case or separators in a name */
+    OMOTE_METRICS_REJECT_MALFORMED_FIELD,   /* HTTP/2: a control byte in a value, whitespace around it, upper case or separators in a name */
     OMOTE_METRICS_REJECT_CONNECTION_HEADER, /* HTTP/2: connection-specific fields (connection, keep-alive, te other than trailers, ...) */
     OMOTE_METRICS_REJECT_CONTENT_LENGTH,    /* a body that disagrees with its content-length, or conflicting content-lengths */
     OMOTE_METRICS_REJECT_ADDRESS_RATE,      /* limits.requests_per_second_per_address: 429 */

@@ -193,10 +193,9 @@ static int check_head(h2o_req_t *req, const omote_config_t *conf)
             return OMOTE_METRICS_REJECT_OBS_FOLD;
         if (h->name->len == 0)
             return OMOTE_METRICS_REJECT_EMPTY_NAME;
-        if (has_control_bytes(h->value))
-            return OMOTE_METRICS_REJECT_MALFORMED_FIELD;
+        /* libh2o's HTTP/1.1 parser already refuses control bytes in a value; its HPACK decoder does not */
         if (req->version >= 0x200) {
-            if (is_malformed_http2_field(h))
+            if (has_control_bytes(h->value) || is_malformed_http2_field(h))
                 return OMOTE_METRICS_REJECT_MALFORMED_FIELD;
             if (is_connection_specific(h))
                 return OMOTE_METRICS_REJECT_CONNECTION_HEADER;

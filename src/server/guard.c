@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <linux/sockios.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ struct st_conn_guard_t {
     struct st_open_request_t {
         uint32_t stream_id;
         uint64_t began_ms;
-    } open_requests[OMOTE_GUARD_MAX_OPEN_REQUESTS];
+    } *open_requests; /* OMOTE_GUARD_MAX_OPEN_REQUESTS of them, allocated with the first request body */
     size_t num_open_requests;
     /* a response waiting for the client: what changed last, and when */
     uint64_t send_mark_written;
@@ -88,11 +89,6 @@ static size_t open_connections; /* atomic */
 static pthread_mutex_t buckets_mutex = PTHREAD_MUTEX_INITIALIZER;
 static omote_address_rate_t *connection_buckets, *request_buckets;
 
-size_t omote_guard_open_connections(void)
-{
-    return __atomic_load_n(&open_connections, __ATOMIC_RELAXED);
-}
-
 static int take_token(omote_address_rate_t **table, const struct sockaddr *sa, uint64_t now_ms, uint32_t per_second,
                       uint32_t burst)
 {
@@ -107,15 +103,13 @@ static int take_token(omote_address_rate_t **table, const struct sockaddr *sa, u
     return ok;
 }
 
-static void describe_peer(h2o_socket_t *sock, char *buf, size_t len)
+/* h2o_socket_getnumerichost may write up to NI_MAXHOST bytes, whatever the address */
+static void describe_peer(h2o_socket_t *sock, char buf[NI_MAXHOST])
 {
     struct sockaddr_storage ss;
     socklen_t sslen = h2o_socket_getpeername(sock, (void *)&ss);
-    size_t n = sslen != 0 ? h2o_socket_getnumerichost((void *)&ss, sslen, buf) : SIZE_MAX;
-    if (n == SIZE_MAX || n >= len)
-        snprintf(buf, len, "-");
-    else
-        buf[n] = '\0';
+    if (sslen == 0 || h2o_socket_getnumerichost((void *)&ss, sslen, buf) == SIZE_MAX)
+        strcpy(buf, "-");
 }
 
 /* --- ending connections ----------------------------------------------------------------- */
@@ -140,6 +134,7 @@ static void on_guarded_close(void *data)
     __atomic_sub_fetch(&open_connections, 1, __ATOMIC_RELAXED);
     void (*chained)(void *) = guard->chained_close.cb;
     void *chained_data = guard->chained_close.data;
+    free(guard->open_requests);
     free(guard);
     if (chained != NULL)
         chained(chained_data);
@@ -202,8 +197,12 @@ static void track_requests(struct st_conn_guard_t *guard, const omote_h2_frame_t
     case H2O_HTTP2_FRAME_TYPE_HEADERS:
         if (frame->stream_is_new) {
             guard->max_stream_id = frame->stream_id;
-            if ((frame->flags & END_STREAM) == 0 && guard->num_open_requests != OMOTE_GUARD_MAX_OPEN_REQUESTS)
+            if ((frame->flags & END_STREAM) == 0 && guard->num_open_requests != OMOTE_GUARD_MAX_OPEN_REQUESTS) {
+                /* most connections never send a body: they do not pay for the table */
+                if (guard->open_requests == NULL)
+                    guard->open_requests = h2o_mem_alloc(sizeof(*guard->open_requests) * OMOTE_GUARD_MAX_OPEN_REQUESTS);
                 guard->open_requests[guard->num_open_requests++] = (struct st_open_request_t){frame->stream_id, now};
+            }
         } else if ((frame->flags & END_STREAM) != 0 && (open = find_open_request(guard, frame->stream_id)) != NULL) {
             forget_open_request(guard, open); /* trailers */
         }
@@ -233,10 +232,10 @@ static uint64_t protocol_errors_so_far(h2o_context_t *ctx)
 
 static void record_abuse(struct st_conn_guard_t *guard, omote_h2_verdict_t verdict)
 {
-    char peer[64];
+    char peer[NI_MAXHOST];
     guard->abusive_since_ms = h2o_now(guard->worker->loop);
     omote_metrics_add(&guard->worker->metrics.http2_abuse[verdict], 1);
-    describe_peer(guard->sock, peer, sizeof(peer));
+    describe_peer(guard->sock, peer);
     omote_log(OMOTE_LOG_WARN, MODULE, "event=http2_abuse kind=%s peer=%s streams=%u resets=%u stream_errors=%u control_frames=%u",
               omote_h2_verdict_name(verdict), peer, guard->ledger.streams, guard->ledger.resets, guard->ledger.stream_errors,
               guard->ledger.control_frames);
@@ -492,8 +491,8 @@ static void sweep_http2(omote_worker_t *worker, uint64_t now)
         }
         uint64_t began = oldest_unfinished_request(guard, conn);
         if (began != UINT64_MAX && now > began && now - began >= conf->timeouts.request_ms) {
-            char peer[64];
-            describe_peer(guard->sock, peer, sizeof(peer));
+            char peer[NI_MAXHOST];
+            describe_peer(guard->sock, peer);
             omote_log(OMOTE_LOG_INFO, MODULE, "event=slow_client protocol=http2 peer=%s waited_ms=%llu", peer,
                       (unsigned long long)(now - began));
             shut(guard, OMOTE_METRICS_SLOW_HTTP2_REQUEST);
@@ -514,8 +513,8 @@ static void on_sweep(h2o_timeout_entry_t *entry)
         if (guard->is_shut || guard->protocol == PROTOCOL_HANDSHAKE)
             continue;
         if (send_is_stalled(guard, now, worker->gen->config->timeouts.send_stall_ms)) {
-            char peer[64];
-            describe_peer(guard->sock, peer, sizeof(peer));
+            char peer[NI_MAXHOST];
+            describe_peer(guard->sock, peer);
             omote_log(OMOTE_LOG_INFO, MODULE, "event=send_stall protocol=%s peer=%s", guard->protocol == PROTOCOL_HTTP2 ? "http2" : "http1",
                       peer);
             shut(guard, OMOTE_METRICS_SLOW_SEND_STALL);
