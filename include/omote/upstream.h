@@ -26,7 +26,4 @@ void omote_upstream_free(omote_upstream_t *upstream);
  */
 void omote_upstream_proxy(omote_upstream_t *upstream, h2o_req_t *req, h2o_iovec_t host, h2o_iovec_t target);
 
-/** Bytes of response body omote buffers per request before it stops reading from the origin. */
-#define OMOTE_UPSTREAM_HIGH_WATER (32 * 1024)
-
 #endif

@@ -2,19 +2,23 @@
  * The upstream HTTP/1.1 client: connects (or reuses a pooled connection), writes the request,
  * parses the response head with the pure parser, and streams the body to the visitor.
  *
- * Backpressure: body bytes collect in the socket's input buffer; when a send to the visitor
- * is in flight and more than OMOTE_UPSTREAM_HIGH_WATER bytes wait, omote stops reading from
- * the origin (and stops its I/O timer: the wait is the visitor's, not the origin's) until the
- * visitor's side asks for more. Memory per response is bounded whatever its size.
+ * Backpressure: body bytes collect in the socket's input buffer, at most the exchange's read
+ * budget of them; when a send to the visitor is in flight and the budget is full, omote stops
+ * reading from the origin (and stops its I/O timer: the wait is the visitor's, not the
+ * origin's) until the visitor's side asks for more. The budget starts small and doubles each
+ * time the visitor takes a send before the next one is ready, so a fast visitor gets large
+ * reads and a slow one costs two small buffers, whatever the size of the response.
  *
  * Failure policy: no response head within origin.io_timeout_ms -> 504; refused, reset,
  * malformed head -> 502. A pooled connection that fails before any response byte is retried
  * once on a fresh connection for idempotent methods (the origin may have closed it idle).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "omote/glue.h"
 #include "omote/http1_parse.h"
 #include "omote/log.h"
@@ -25,6 +29,23 @@
 #define MAX_HEAD_BYTES 65536
 #define MAX_RESPONSE_FIELDS 128
 #define MAX_IDLE_CONNECTIONS 128
+/*
+ * Bounds on an exchange's read budget. The floor is what a visitor who reads slowly costs per
+ * buffer (two per response: one being sent, one filling); the ceiling keeps a fast visitor's
+ * reads as large as libh2o's own, and is the most one who was fast and then stalls can leave
+ * behind until timeouts.send_stall_ms closes it. Response heads are read in floor-sized steps,
+ * so the body bytes that arrive with a head never exceed the floor.
+ */
+#define READ_BUDGET_MIN (16 * 1024)
+#define READ_BUDGET_MAX (1024 * 1024)
+/*
+ * A send the visitor's side takes within FAST_SEND_MS doubles the budget; one that waits
+ * SLOW_SEND_MS or more halves it. The budget so follows what a visitor absorbs in about a tenth
+ * of a second: a kernel socket buffer with room takes a send at once, a full one does not. The
+ * margin is wide because a busy event loop delays even a send that had room.
+ */
+#define FAST_SEND_MS 100
+#define SLOW_SEND_MS 1000
 
 struct st_omote_upstream_t {
     h2o_loop_t *loop;
@@ -64,6 +85,8 @@ struct st_exchange_t {
     int is_request_written;
     int is_head_taken;
     int skip_pool; /* the retry after a stale pooled connection goes to a fresh one */
+    size_t read_budget; /* most body bytes sock->input may hold; see READ_BUDGET_MIN */
+    uint64_t send_started_at; /* loop time (ms) of the send in flight */
     h2o_iovec_t request[2]; /* head, entity */
     h2o_timeout_entry_t timeout;
     h2o_doublebuffer_t sending;
@@ -123,6 +146,43 @@ static h2o_socket_t *take_from_pool(omote_upstream_t *upstream)
     --upstream->num_idle;
     free(idle);
     return sock; /* still reading: the caller swaps the callback, which costs no epoll_ctl */
+}
+
+/* --- reading the origin ---------------------------------------------------------------- */
+
+/*
+ * A plain-TCP origin socket is read by omote, not by libh2o (it is in dont-read mode from its
+ * connect on, in the pool too): libh2o's read drains the kernel buffer, which for a fast origin
+ * holds megabytes, and a visitor who reads slowly would then make omote hold the whole page.
+ * This reads until sock->input holds `limit` bytes or the kernel has no more; epoll is
+ * level-triggered, so what stays in the kernel is reported again. A TLS origin is read and
+ * decrypted by libh2o; `err` is its verdict and is passed on. Returns NULL or a socket error;
+ * bytes read before an error stay in sock->input.
+ */
+static const char *read_origin(h2o_socket_t *sock, size_t limit, const char *err)
+{
+    if (sock->ssl != NULL || err != NULL)
+        return err;
+    int fd = h2o_socket_get_fd(sock);
+    int read_any = 0;
+    while (sock->input->size < limit) {
+        size_t want = limit - sock->input->size;
+        h2o_iovec_t room = h2o_buffer_reserve(&sock->input, want);
+        if (room.base == NULL)
+            return h2o_socket_error_out_of_memory;
+        ssize_t n;
+        while ((n = read(fd, room.base, want <= INT_MAX ? want : INT_MAX)) == -1 && errno == EINTR)
+            ;
+        if (n == -1) /* a reset is reported once: returned even after bytes, which the caller handles first */
+            return errno == EAGAIN || errno == EWOULDBLOCK ? NULL : h2o_socket_error_io;
+        if (n == 0)
+            return read_any ? NULL : h2o_socket_error_closed; /* after bytes, the close shows at the next event */
+        sock->input->size += n;
+        read_any = 1;
+        if ((size_t)n < want)
+            break;
+    }
+    return NULL;
 }
 
 /* --- ending an exchange -------------------------------------------------------------- */
@@ -237,6 +297,7 @@ static int push_body(struct st_exchange_t *ex)
         return 0;
     if (state != H2O_SEND_STATE_IN_PROGRESS)
         release_upstream(ex);
+    ex->send_started_at = h2o_now(ex->upstream->loop);
     h2o_send(ex->req, &vec, vec.len != 0 ? 1 : 0, state);
     return state != H2O_SEND_STATE_IN_PROGRESS;
 }
@@ -253,15 +314,26 @@ static void body_failed(struct st_exchange_t *ex, const char *why)
     push_body(ex);
 }
 
+static void adapt_read_budget(struct st_exchange_t *ex, uint64_t send_took_ms)
+{
+    if (send_took_ms <= FAST_SEND_MS && ex->read_budget < READ_BUDGET_MAX) {
+        ex->read_budget *= 2;
+    } else if (send_took_ms >= SLOW_SEND_MS && ex->read_budget > READ_BUDGET_MIN) {
+        ex->read_budget /= 2;
+    }
+}
+
 static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
 {
     struct st_exchange_t *ex = H2O_STRUCT_FROM_MEMBER(struct st_exchange_t, super, generator);
 
-    if (ex->sending.bytes_inflight != 0)
+    if (ex->sending.bytes_inflight != 0) {
         h2o_doublebuffer_consume(&ex->sending);
+        adapt_read_budget(ex, h2o_now(ex->upstream->loop) - ex->send_started_at);
+    }
     if (push_body(ex))
         return;
-    if (!ex->body_done && !ex->had_error && ex->sock != NULL && ex->sock->input->size < OMOTE_UPSTREAM_HIGH_WATER)
+    if (!ex->body_done && !ex->had_error && ex->sock != NULL && ex->sock->input->size < ex->read_budget)
         set_reading(ex, 1);
 }
 
@@ -313,20 +385,22 @@ static void on_body_readable(h2o_socket_t *sock, const char *err)
 {
     struct st_exchange_t *ex = sock->data;
 
-    if (err != NULL) {
-        if (ex->body_kind == BODY_UNTIL_CLOSE && err == h2o_socket_error_closed) {
-            /* a close is this body's end; a reset or a TLS error is not (RFC 9112 §6.3) */
-            ex->body_done = 1;
-            ex->can_keepalive = 0;
-            set_reading(ex, 0);
-            push_body(ex);
-            return;
-        }
-        body_failed(ex, "origin closed the connection mid-body");
-        return;
-    }
+    /* bytes that arrived before a close or a reset are body: decoded before the error counts */
+    err = read_origin(sock, ex->read_budget, err);
     if (decode_body(ex) != 0) {
         body_failed(ex, "malformed chunked body from origin");
+        return;
+    }
+    if (err != NULL) {
+        ex->can_keepalive = 0;
+        if (!ex->body_done && !(ex->body_kind == BODY_UNTIL_CLOSE && err == h2o_socket_error_closed)) {
+            body_failed(ex, "origin closed the connection mid-body");
+            return;
+        }
+        /* a close is this body's end; a reset or a TLS error is not (RFC 9112 §6.3) */
+        ex->body_done = 1;
+        set_reading(ex, 0);
+        push_body(ex);
         return;
     }
     arm_timer(ex, &ex->upstream->io_timeout, on_body_timeout);
@@ -334,7 +408,7 @@ static void on_body_readable(h2o_socket_t *sock, const char *err)
         set_reading(ex, 0);
     if (push_body(ex))
         return;
-    if (ex->sock != NULL && ex->sending.bytes_inflight != 0 && ex->sock->input->size >= OMOTE_UPSTREAM_HIGH_WATER)
+    if (ex->sock != NULL && ex->sending.bytes_inflight != 0 && ex->sock->input->size >= ex->read_budget)
         set_reading(ex, 0); /* the visitor is behind: wait for on_proceed */
 }
 
@@ -455,6 +529,7 @@ static void on_head_readable(h2o_socket_t *sock, const char *err)
     omote_http1_header_t fields[MAX_RESPONSE_FIELDS];
     int head_len;
 
+    err = read_origin(sock, sock->input->size + READ_BUDGET_MIN, err);
     if (sock->input->size == 0) {
         if (err != NULL)
             fail_before_head(ex, 0, "origin closed the connection before responding");
@@ -495,8 +570,8 @@ static void on_head_readable(h2o_socket_t *sock, const char *err)
     h2o_buffer_consume(&sock->input, head_len);
     omote_proxied_mark_response(ex->req);
     ex->is_head_taken = 1;
-    if (!ex->is_request_written)
-        ex->can_keepalive = 0; /* the rest of the request is still on its way: the connection is not reusable */
+    if (!ex->is_request_written || err != NULL)
+        ex->can_keepalive = 0; /* the rest of the request is still on its way, or the connection ended: not reusable */
 
     ex->super.proceed = on_proceed;
     ex->super.stop = on_stop;
@@ -513,7 +588,7 @@ static void on_head_readable(h2o_socket_t *sock, const char *err)
     ex->decoded = 0;
     ex->is_reading = 1;
     h2o_socket_read_start(sock, on_body_readable);
-    on_body_readable(sock, NULL);
+    on_body_readable(sock, err); /* a reset seen with the head is not lost: a later read would only see the close */
 }
 
 /* --- sending the request --------------------------------------------------------------- */
@@ -572,6 +647,7 @@ static void on_connect(h2o_socket_t *sock, const char *err)
                                  on_handshake);
         return;
     }
+    h2o_socket_dont_read(sock, 1); /* see read_origin */
     send_request(ex);
 }
 
@@ -704,6 +780,7 @@ void omote_upstream_proxy(omote_upstream_t *upstream, h2o_req_t *req, h2o_iovec_
 
     *ex = (struct st_exchange_t){{NULL}, req, upstream};
     ex->is_idempotent = is_idempotent(req->method);
+    ex->read_budget = READ_BUDGET_MIN;
     ex->request[0] = build_request_head(req, host, target);
     ex->request[1] = req->entity.base != NULL ? req->entity : h2o_iovec_init(NULL, 0);
     h2o_doublebuffer_init(&ex->sending, &h2o_socket_buffer_prototype);

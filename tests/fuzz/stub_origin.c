@@ -152,7 +152,7 @@ static void build_responses(void)
     add_response("redirect", "HTTP/1.1 302 Found\r\nLocation: /?utm_campaign=x\r\nContent-Length: 0\r\n\r\n", "", 0, 0);
     add_response("bad", "HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n", "", 0, 1);
 
-    /* large enough for omote's backpressure (OMOTE_UPSTREAM_HIGH_WATER) to engage */
+    /* larger than the upstream read budget's ceiling (256 KiB), so omote's backpressure engages */
     size_t copies = 320 * 1024 / (sizeof(page) - 1) + 1;
     char *big = h2o_mem_alloc(copies * (sizeof(page) - 1));
     for (size_t i = 0; i != copies; ++i)

@@ -885,7 +885,12 @@ class HTTP1Conn:
                 size_line = self.reader.readline()
                 if not size_line:
                     raise ConnectionError("connection closed inside a chunked body")
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
+                try:
+                    size = int(size_line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    # libh2o ends a response it must abort with a chunk header that has no chunk
+                    # ("\r\n1\r\n", then the close), so any client sees the body as broken
+                    raise ConnectionError("broken chunked framing: %r" % size_line) from None
                 if size == 0:
                     while True:
                         t = self.reader.readline()

@@ -135,6 +135,22 @@ class ErrorsTest(unittest.TestCase):
         self.assertLess(received, 8000000 + 1024, "a truncated body must not be completed")
         self.assertEqual(H.http1_request(self.stack.http_port, "GET", "/index.html").status, 200)
 
+    def test_body_until_close_ends_by_fin_not_by_reset(self):
+        # RFC 9112 6.3: a body without length ends at the connection's close; a reset after the
+        # bytes means they are not the whole body, so the visitor must see a broken response
+        n = 300000
+        r = H.http1_request(self.stack.http_port, "GET", "/_test/until-close?n=%d&end=fin" % n)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.body), n)
+        with H.HTTP1Conn(self.stack.http_port, timeout=20) as c:
+            c.send(H.HTTP1Conn.build("GET", "/_test/until-close?n=%d&end=reset" % n, port=self.stack.http_port))
+            try:
+                r = c.read_response()
+            except ConnectionError:
+                r = None
+            self.assertIsNone(r, "a body cut by a reset was delivered as complete")
+        self.assertEqual(H.http1_request(self.stack.http_port, "GET", "/index.html").status, 200)
+
     def test_origin_answers_before_reading_the_body(self):
         # an origin refusing an upload answers at once and closes; the visitor gets that answer, not a 502
         body = b"x" * (4 * 1024 * 1024)

@@ -24,6 +24,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -414,6 +415,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
+    def t_until_close(self, query, **_):
+        """A body without length, ended by the connection's end: `end=fin` closes cleanly (the
+        body is complete), `end=reset` aborts with RST after the bytes (the body is broken)."""
+        n = _int_param(query, "n", None, 0, MAX_BYTES)
+        end = query.get("end", ["fin"])[0]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        off = 0
+        while off < n:
+            ln = min(WRITE_SIZE, n - off)
+            start = off % 251
+            self.wfile.write(_PATTERN_VIEW[start:start + ln])
+            off += ln
+        self.wfile.flush()
+        self.close_connection = True
+        if end == "reset":
+            # linger 0 makes close() send RST instead of FIN; socketserver's later shutdown() of
+            # the closed socket fails quietly
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
     def _encode(self, data, coding, members):
         if coding in ("gzip", "x-gzip"):
             if members == 1:
@@ -536,6 +560,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         "/_test/chunked": "t_chunked",
         "/_test/bytes": "t_bytes",
         "/_test/truncated": "t_truncated",
+        "/_test/until-close": "t_until_close",
         "/_test/encoded": "t_encoded",
         "/_test/redirect": "t_redirect",
         "/_test/status": "t_status",
