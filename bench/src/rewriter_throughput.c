@@ -502,8 +502,8 @@ int main(int argc, char **argv)
             continue; /* --stage: time one stage alone, e.g. under perf */
         double mbps[NUM_CHUNK_SIZES];
         for (size_t c = 0; c != NUM_CHUNK_SIZES; ++c) {
-            double runs[64];
-            int nr = repeat < 64 ? repeat : 64;
+            double runs[1024];
+            int nr = repeat < 1024 ? repeat : 1024;
             struct run_ctx rc = {{0}};
             for (int r = 0; r < nr; ++r) {
                 double t0 = now_sec();
