@@ -1862,6 +1862,13 @@ static size_t resolve_named(omote_html_tokenizer_t *tok, size_t p, int next)
     size_t k = tok->ref_len, lo = 0, hi = 0;
     int with_semi = 0, after;
 
+    /* "&amp;" is most of the references in markup (every '&' of a URL in an attribute): it
+     * needs no table search, and srcset-heavy pages hold thousands of them */
+    if (next == ';' && k == 3 && memcmp(tok->ref, "amp", 3) == 0) {
+        tok->refout[0] = '&';
+        tok->refout_len = 1;
+        return ref_decoded(tok, p + 1);
+    }
     /* common in URLs ("?a=1&b=2"): most runs name nothing, and every prefix is looked up, so the
      * lookups are confined to the names that share the run's first byte */
     if (k != 0)
