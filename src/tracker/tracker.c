@@ -416,6 +416,8 @@ int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, s
     return blocked;
 }
 
+static size_t find_any3(const char *text, size_t i, size_t len, char a, char b, char c);
+
 /* srcset: comma-separated candidates, each a URL followed by an optional descriptor */
 static int judge_srcset(const omote_tracker_page_t *page, const char *v, size_t len, omote_tracker_why_t *why)
 {
@@ -424,8 +426,8 @@ static int judge_srcset(const omote_tracker_page_t *page, const char *v, size_t 
         while (i < len && (v[i] == ' ' || v[i] == ',' || v[i] == '\t' || v[i] == '\n'))
             ++i;
         size_t start = i;
-        while (i < len && v[i] != ' ' && v[i] != '\t' && v[i] != '\n')
-            ++i;
+        /* candidate URLs run to 150 bytes and more (image CDNs), and a srcset holds a dozen */
+        i = find_any3(v, i, len, ' ', '\t', '\n');
         size_t end = i;
         if (end > start && v[end - 1] == ',')
             --end;
