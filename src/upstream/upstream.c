@@ -5,9 +5,9 @@
  * Backpressure: body bytes collect in the socket's input buffer, at most the exchange's read
  * budget of them; when a send to the visitor is in flight and the budget is full, omote stops
  * reading from the origin (and stops its I/O timer: the wait is the visitor's, not the
- * origin's) until the visitor's side asks for more. The budget starts small and doubles each
- * time the visitor takes a send before the next one is ready, so a fast visitor gets large
- * reads and a slow one costs two small buffers, whatever the size of the response.
+ * origin's) until the visitor's side asks for more. The budget starts small and grows while
+ * the visitor takes each send quickly (see FAST_SEND_MS), so a fast visitor gets large reads
+ * and a slow one costs two small buffers, whatever the size of the response.
  *
  * Failure policy: no response head within origin.io_timeout_ms -> 504; refused, reset,
  * malformed head -> 502. A pooled connection that fails before any response byte is retried

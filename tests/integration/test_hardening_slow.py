@@ -176,17 +176,24 @@ if os.environ.get("ASAN_OPTIONS"):
     READER_RSS_MIB *= 3.5
 
 
+def each_second(seconds):
+    """Yields at the start of every second for `seconds`, however long each round took."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        yield
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+
 class SlowReadersTest(unittest.TestCase):
     def setUp(self):
         R.raise_nofile(8192)
         self.stack = H.Stack(tls=True, mutate=mutate, name="slow-read")
         self.addCleanup(self.stack.close)
 
-    def read_slowly(self, conns, on_tick=None):
+    def read_slowly(self, conns):
         """Every second, each connection reads at most READ_BYTES_PER_S bytes, for READ_PHASE_S."""
-        end = time.monotonic() + READ_PHASE_S
-        while time.monotonic() < end:
-            t0 = time.monotonic()
+        for _ in each_second(READ_PHASE_S):
             for c in conns:
                 if c.closed:
                     continue
@@ -201,9 +208,6 @@ class SlowReadersTest(unittest.TestCase):
                     c._mark_closed("eof")
                     continue
                 c.received_bytes += len(chunk)
-                if on_tick is not None:
-                    on_tick(c, chunk)
-            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
 
     def figures(self, name, conns, rss, probe):
         got = sum(c.received_bytes for c in conns)
@@ -260,9 +264,7 @@ class SlowReadersTest(unittest.TestCase):
     def read_h2_slowly(self, conns, per_conn):
         """Each second: read what arrived, then open READ_BYTES_PER_S more of window per
         connection, shared by its streams (and the connection)."""
-        end = time.monotonic() + READ_PHASE_S
-        while time.monotonic() < end:
-            t0 = time.monotonic()
+        for _ in each_second(READ_PHASE_S):
             for c in conns:
                 if c.closed:
                     continue
@@ -270,7 +272,6 @@ class SlowReadersTest(unittest.TestCase):
                 grant = READ_BYTES_PER_S // per_conn
                 c.send(R.window_update(0, READ_BYTES_PER_S)
                        + b"".join(R.window_update(1 + 2 * k, grant) for k in range(per_conn)))
-            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
 
 
 if __name__ == "__main__":

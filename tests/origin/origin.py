@@ -383,6 +383,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not http10:
             self.wfile.write(b"0\r\n\r\n")
 
+    def _write_pattern(self, n):
+        """Writes n bytes of the repeating 0..250 pattern, WRITE_SIZE at a time."""
+        off = 0
+        while off < n:
+            ln = min(WRITE_SIZE, n - off)
+            start = off % 251
+            self.wfile.write(_PATTERN_VIEW[start:start + ln])
+            off += ln
+
     def t_bytes(self, query, **_):
         n = _int_param(query, "n", None, 0, MAX_BYTES)
         self.send_response(200)
@@ -391,12 +400,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
-        off = 0
-        while off < n:
-            ln = min(WRITE_SIZE, n - off)
-            start = off % 251
-            self.wfile.write(_PATTERN_VIEW[start:start + ln])
-            off += ln
+        self._write_pattern(n)
 
     def t_truncated(self, query, **_):
         """Declares Content-Length `declared`, sends `send` bytes of the pattern, then closes."""
@@ -406,12 +410,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(declared))
         self.end_headers()
-        off = 0
-        while off < send:
-            ln = min(WRITE_SIZE, send - off)
-            start = off % 251
-            self.wfile.write(_PATTERN_VIEW[start:start + ln])
-            off += ln
+        self._write_pattern(send)
         self.wfile.flush()
         self.close_connection = True
 
@@ -420,16 +419,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body is complete), `end=reset` aborts with RST after the bytes (the body is broken)."""
         n = _int_param(query, "n", None, 0, MAX_BYTES)
         end = query.get("end", ["fin"])[0]
+        if end not in ("fin", "reset"):
+            self._error(400, "end must be fin or reset")
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Connection", "close")
         self.end_headers()
-        off = 0
-        while off < n:
-            ln = min(WRITE_SIZE, n - off)
-            start = off % 251
-            self.wfile.write(_PATTERN_VIEW[start:start + ln])
-            off += ln
+        self._write_pattern(n)
         self.wfile.flush()
         self.close_connection = True
         if end == "reset":
