@@ -168,6 +168,7 @@ int omote_tracker_resolve_url(const char *base, const char *ref, size_t ref_len,
 #define CACHE_DEFAULT_ENTRIES 8192
 #define CACHE_RECORD_BYTES 256 /* arena budget per entry: average keys are far shorter, a long one borrows */
 #define CACHE_KEY_MAX 4096     /* a longer key is not cached (the reference alone may be up to 2 KiB) */
+#define CACHE_PREFIX_MEMO_MAX 512
 
 enum { CACHED_UNRESOLVED, CACHED_VENDOR, CACHED_DECIDED };
 
@@ -196,6 +197,13 @@ struct st_omote_tracker_cache_t {
     uint32_t slot_mask, num_entries, max_entries;
     char *arena;
     size_t arena_used, arena_size;
+    /* the last (page host, base part) hashed, with its hash: a page's lookups come in a row, and
+     * the prefix is compared byte for byte, so a memo is never taken for another page's */
+    struct {
+        char bytes[CACHE_PREFIX_MEMO_MAX];
+        size_t host_len, base_len;
+        uint64_t hash;
+    } prefix;
 };
 
 omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
@@ -209,6 +217,7 @@ omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
     cache->max_entries = (uint32_t)n;
     cache->slot_mask = (uint32_t)(2 * n - 1); /* at most half full: probes stay short */
     cache->arena_size = n * CACHE_RECORD_BYTES;
+    cache->prefix.host_len = SIZE_MAX; /* no memo yet */
     if ((cache->slots = calloc(2 * n, sizeof(*cache->slots))) == NULL || (cache->arena = malloc(cache->arena_size)) == NULL)
         abort();
     return cache;
@@ -236,19 +245,48 @@ static void cache_clear(omote_tracker_cache_t *cache)
     cache->arena_used = 0;
 }
 
-/* 8 bytes at a time: keys are URLs of a hundred bytes or more, hashed on every lookup */
+/* 16 bytes at a time in two independent lanes: keys are URLs of a hundred bytes or more, hashed
+ * on every lookup, and one lane's multiply chain would set the pace */
 static uint64_t hash_bytes(uint64_t h, const char *p, size_t len)
 {
-    for (; len >= 8; p += 8, len -= 8) {
-        uint64_t w;
+    uint64_t g = h ^ 0x243f6a8885a308d3ull, w;
+    for (; len >= 16; p += 16, len -= 16) {
+        uint64_t w1;
+        memcpy(&w, p, 8);
+        memcpy(&w1, p + 8, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        g = (g ^ w1) * 0xc2b2ae3d27d4eb4full;
+        h ^= h >> 29;
+        g ^= g >> 31;
+    }
+    if (len >= 8) {
         memcpy(&w, p, 8);
         h = (h ^ w) * 0x9e3779b97f4a7c15ull;
         h ^= h >> 29;
+        p += 8;
+        len -= 8;
     }
-    uint64_t w = 0;
+    w = 0;
     memcpy(&w, p, len);
-    h = (h ^ w ^ ((uint64_t)len << 56)) * 0x9e3779b97f4a7c15ull;
+    h = (h ^ w ^ ((uint64_t)len << 56) ^ (g * 0x165667b19e3779f9ull)) * 0x9e3779b97f4a7c15ull;
     return h ^ (h >> 32);
+}
+
+/* The hash of the page host and base part that start every key of a page's lookups. */
+static uint64_t prefix_hash(omote_tracker_cache_t *cache, const char *host, size_t host_len, const char *base, size_t base_len)
+{
+    if (host_len == cache->prefix.host_len && base_len == cache->prefix.base_len &&
+        memcmp(cache->prefix.bytes, host, host_len) == 0 && memcmp(cache->prefix.bytes + host_len, base, base_len) == 0)
+        return cache->prefix.hash;
+    uint64_t h = hash_bytes(hash_bytes(0x6a09e667f3bcc909ull, host, host_len), base, base_len);
+    if (host_len + base_len <= sizeof(cache->prefix.bytes)) {
+        memcpy(cache->prefix.bytes, host, host_len);
+        memcpy(cache->prefix.bytes + host_len, base, base_len);
+        cache->prefix.host_len = host_len;
+        cache->prefix.base_len = base_len;
+        cache->prefix.hash = h;
+    }
+    return h;
 }
 
 /* The length of the part of `base` that resolving `ref` reads (see above), or SIZE_MAX when `base` is not a URL
@@ -366,8 +404,7 @@ int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, s
         cache->first_party_domains = page->first_party_domains;
         cache->num_first_party_domains = page->num_first_party_domains;
     }
-    uint64_t h64 = hash_bytes(0x6a09e667f3bcc909ull ^ (uint64_t)type, page->host, host_len);
-    h64 = hash_bytes(hash_bytes(h64, page->url, base_len), ref, len);
+    uint64_t h64 = hash_bytes(prefix_hash(cache, page->host, host_len, page->url, base_len) ^ ((uint64_t)type << 56), ref, len);
     uint32_t h = (uint32_t)h64 != 0 ? (uint32_t)h64 : 1; /* 0 marks an empty slot */
     uint32_t i = (uint32_t)(h64 >> 32) & cache->slot_mask;
     for (; cache->slots[i].hash != 0; i = (i + 1) & cache->slot_mask) {
@@ -725,6 +762,35 @@ static omote_rewrite_verdict_t judge_bare_hosts(const omote_tracker_page_t *page
 }
 
 /*
+ * The first byte in text[i, len) that ends a URL in script text (a quote, a backtick, white space,
+ * ')' or ';') or is a backslash, which may escape a '/'; len if none. URLs in configuration
+ * objects run to hundreds of bytes, so the scan goes 16 bytes at a time where SSE2 is there.
+ */
+static size_t find_path_stop(const char *text, size_t i, size_t len)
+{
+#if defined(__SSE2__)
+    const __m128i dq = _mm_set1_epi8('"'), sq = _mm_set1_epi8('\''), bt = _mm_set1_epi8('`'), sp = _mm_set1_epi8(' '),
+                  lf = _mm_set1_epi8('\n'), paren = _mm_set1_epi8(')'), semi = _mm_set1_epi8(';'), bs = _mm_set1_epi8('\\');
+    for (; i + 16 <= len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(text + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, dq), _mm_cmpeq_epi8(x, sq)),
+                                              _mm_or_si128(_mm_cmpeq_epi8(x, bt), _mm_cmpeq_epi8(x, sp))),
+                                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, paren)),
+                                              _mm_or_si128(_mm_cmpeq_epi8(x, semi), _mm_cmpeq_epi8(x, bs))));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask != 0)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    for (; i < len; ++i) {
+        char c = text[i];
+        if (c == '"' || c == '\'' || c == '`' || c == ' ' || c == '\n' || c == ')' || c == ';' || c == '\\')
+            return i;
+    }
+    return len;
+}
+
+/*
  * Loader snippets name their tracker as a URL ("https://www.googletagmanager.com/gtm.js", or
  * "https:\/\/..." inside JSON): every "//host" with a dot in the host is judged as a script request.
  */
@@ -768,13 +834,18 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
             ref[n++] = text[j++];
         }
         size_t host_len = n - 8;
-        /* the path, up to where the string literal or the URL ends */
-        while (j < len && n + 1 < sizeof(ref) && text[j] != '"' && text[j] != '\'' && text[j] != '`' && text[j] != ' ' &&
-               text[j] != '\n' && text[j] != ')' && text[j] != ';') {
-            if (text[j] == '\\' && j + 1 < len && text[j + 1] == '/') {
-                ++j;
-                continue;
-            }
+        /* the path, up to where the string literal or the URL ends; runs between stops are copied whole */
+        while (j < len && n + 1 < sizeof(ref)) {
+            size_t stop = find_path_stop(text, j, len), run = stop - j;
+            if (run > sizeof(ref) - 1 - n)
+                run = sizeof(ref) - 1 - n;
+            memcpy(ref + n, text + j, run);
+            n += run;
+            j += run;
+            if (j == len || n + 1 == sizeof(ref) || text[j] != '\\')
+                break;
+            if (j + 1 < len && text[j + 1] == '/')
+                ++j; /* "\/" is an escaped '/': the backslash goes */
             ref[n++] = text[j++];
         }
         i = j; /* > i: at least `skip` bytes were consumed */
