@@ -190,12 +190,12 @@ static omote_rewrite_verdict_t judge_attribute(void *ctx, const omote_html_token
 /* the keeping decider reads no attributes; the tracker one only those of the tags it judges */
 static int wants_no_attributes(void *ctx, const char *name, size_t len)
 {
-    return 0;
+    return OMOTE_HTML_ATTRS_AS_TEXT;
 }
 
 static int tracker_wants_attributes(void *ctx, const char *name, size_t len)
 {
-    return omote_tracker_reads_attributes(name, len);
+    return omote_tracker_reads_attributes(name, len) ? OMOTE_HTML_ATTRS_READ : OMOTE_HTML_ATTRS_AS_TEXT;
 }
 
 static const omote_html_rewriter_callbacks_t keep_callbacks = {keep_tag, keep_text, on_output, NULL, wants_no_attributes};

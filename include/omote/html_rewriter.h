@@ -55,6 +55,8 @@ typedef struct st_omote_html_rewriter_callbacks_t {
      * only finds the tag's end. decide_tag is still called for every start tag, but for such a
      * name possibly with `attrs_skipped` set and no attributes. Attributes in strip_attributes are
      * stripped as always (a tag that may hold one is read whole). NULL: every tag is read whole.
+     * OMOTE_HTML_ATTRS_AS_TEXT says more: decide_tag keeps such a tag whatever its attributes, so
+     * where nothing else needs it (see rewriter.c) it passes unchanged without a decide_tag call.
      */
     int (*wants_attributes)(void *ctx, const char *name, size_t len);
 } omote_html_rewriter_callbacks_t;

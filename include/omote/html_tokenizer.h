@@ -89,6 +89,13 @@ typedef struct st_omote_html_token_t {
  *  tokenizer must not be fed again). */
 typedef int (*omote_html_token_cb)(void *ctx, const omote_html_token_t *token);
 
+/** What a wants_attributes pre-filter answers. */
+enum {
+    OMOTE_HTML_ATTRS_SKIP = 0,    /* the tag's attributes are not needed: only its end is found */
+    OMOTE_HTML_ATTRS_READ = 1,    /* the tag is parsed whole (any answer but these two means this too) */
+    OMOTE_HTML_ATTRS_AS_TEXT = 2, /* nothing reads this tag: it may pass as text (as_text_unless_initials) */
+};
+
 typedef struct st_omote_html_options_t {
     size_t max_carry_bytes; /* bound on a held-back token (default 64 KiB when 0) */
     size_t max_attrs;       /* attributes reported per tag; more are kept in `raw` only (default 64 when 0) */
@@ -103,6 +110,15 @@ typedef struct st_omote_html_options_t {
      * attributes (which no tree keeps) are always skipped. NULL: every tag is parsed whole.
      */
     int (*wants_attributes)(void *ctx, const char *name, size_t len);
+    /**
+     * With wants_attributes and merge_text, and without decode_text: a start tag for which
+     * wants_attributes returned OMOTE_HTML_ATTRS_AS_TEXT (its attributes skipped as for 0) is not
+     * delivered but joins the pending text, as merged end tags do, when it ends whole in the chunk
+     * where it began, switches the tokenizer to no other text state, and none of its skipped
+     * attribute names starts with a byte whose bit (c & 31) is set here. Otherwise it comes as
+     * a token with `attrs_skipped`, as for 0. A tag with nothing after its name is asked too.
+     */
+    uint32_t as_text_unless_initials;
     /**
      * Text that a construct's token follows in the same chunk comes with that token as
      * `text_before` instead of as a CHARACTERS token of its own: one callback fewer per text

@@ -209,9 +209,10 @@ static omote_rewrite_verdict_t decide_attribute(void *ctx, const omote_html_toke
     return OMOTE_REWRITE_REMOVE;
 }
 
+/* judge_tag keeps every tag whose attributes it does not read */
 static int wants_attributes(void *ctx, const char *name, size_t len)
 {
-    return omote_tracker_reads_attributes(name, len);
+    return omote_tracker_reads_attributes(name, len) ? OMOTE_HTML_ATTRS_READ : OMOTE_HTML_ATTRS_AS_TEXT;
 }
 
 static const omote_html_rewriter_callbacks_t callbacks = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes};
@@ -229,7 +230,7 @@ static omote_rewrite_verdict_t keep_text(void *ctx, const char *tag_name, const 
 
 static int wants_no_attributes(void *ctx, const char *name, size_t len)
 {
-    return 0;
+    return OMOTE_HTML_ATTRS_AS_TEXT;
 }
 
 static const omote_html_rewriter_callbacks_t keep_callbacks = {keep_tag, keep_text, on_output, NULL, wants_no_attributes};

@@ -668,11 +668,19 @@ static int on_token(void *_rw, const omote_html_token_t *t)
 }
 
 /* The tokenizer's pre-filter: attributes matter only to a decision still to be made. Removed and
- * inspected content is never decided on or stripped. */
+ * inspected content is never decided on or stripped. A tag the decider keeps unread passes as
+ * text while nothing here needs to see it: not inside a removal, an inspection or a <noscript>
+ * (which all count what they hold), not while a snippet waits for its place, and not a
+ * <noscript> itself. */
 static int wants_attributes(void *_rw, const char *name, size_t len)
 {
     omote_html_rewriter_t *rw = _rw;
-    return !rw->removing && !rw->inspecting && rw->cb.wants_attributes(rw->ctx, name, len);
+    if (rw->removing || rw->inspecting)
+        return OMOTE_HTML_ATTRS_SKIP;
+    int wants = rw->cb.wants_attributes(rw->ctx, name, len);
+    if (wants == OMOTE_HTML_ATTRS_AS_TEXT && (rw->noscript_open || snippet_pending(rw) || (len == 8 && memcmp(name, "noscript", 8) == 0)))
+        return OMOTE_HTML_ATTRS_SKIP;
+    return wants;
 }
 
 /* --- public ---------------------------------------------------------------------- */
@@ -701,6 +709,7 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
     tok_opts.max_attrs = MAX_ATTRS;
     if (rw->cb.wants_attributes != NULL)
         tok_opts.wants_attributes = wants_attributes;
+    tok_opts.as_text_unless_initials = rw->strip_initials; /* a tag that may hold one to strip must be read */
     tok_opts.merge_text = 1;
     rw->tok = omote_html_tokenizer_create(&tok_opts);
     rw->merging_end_tags = 1;

@@ -168,6 +168,7 @@ struct st_omote_html_tokenizer_t {
     size_t name_off, name_len, data_off, data_len, pub_off, pub_len, sys_off, sys_len;
     int has_name, has_pub, has_sys, self_closing, force_quirks;
     int skip_attrs; /* this tag's attributes are scanned over, not recorded (wants_attributes) */
+    int as_text;    /* and it may join the pending text (OMOTE_HTML_ATTRS_AS_TEXT) */
     uint32_t skipped_initials; /* their names' first bytes, as omote_html_token_t has them */
     struct st_attr_rec_t *attrs;
     omote_html_attr_t *out_attrs;
@@ -360,7 +361,7 @@ static void begin_token(omote_html_tokenizer_t *tok, omote_html_token_kind_t kin
     tok->name_off = tok->name_len = tok->data_off = tok->data_len = 0;
     tok->pub_off = tok->pub_len = tok->sys_off = tok->sys_len = 0;
     tok->has_name = tok->has_pub = tok->has_sys = tok->self_closing = tok->force_quirks = 0;
-    tok->skip_attrs = 0;
+    tok->skip_attrs = tok->as_text = 0;
     tok->skipped_initials = 0;
     tok->num_attrs = 0;
     tok->flen = NULL;
@@ -704,8 +705,8 @@ static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_tok
     } else {
         raw = (const char *)tok->s + tok->mstart;
         n = p - tok->mstart;
-        if (tok->merge_end_tags && kind == OMOTE_HTML_END_TAG && !tok->os_mode && n <= tok->opts.max_carry_bytes &&
-            !tok->sb_full) {
+        if ((kind == OMOTE_HTML_END_TAG ? tok->merge_end_tags : kind == OMOTE_HTML_START_TAG && tok->as_text) && !tok->os_mode &&
+            n <= tok->opts.max_carry_bytes && !tok->sb_full) {
             /* its bytes join the pending text: tstart stays where it is */
             tok->in_construct = tok->sb_full = 0;
             return;
@@ -755,9 +756,12 @@ static int content_after(const char *n, size_t len)
 static void emit_tag(omote_html_tokenizer_t *tok, size_t p)
 {
     int is_start = tok->kind == OMOTE_HTML_START_TAG;
+    int content = is_start ? content_after(tok->sb + tok->name_off, tok->name_len) : S_DATA;
+    /* a tag that switches the text state is never text: the consumer must learn of the switch */
+    if (tok->as_text && (content != S_DATA || (tok->skipped_initials & tok->opts.as_text_unless_initials) != 0))
+        tok->as_text = 0;
     emit_construct(tok, p, tok->kind);
-    tok->content = S_DATA;
-    if (is_start && (tok->content = content_after(tok->sb + tok->name_off, tok->name_len)) != S_DATA) {
+    if ((tok->content = content) != S_DATA) {
         /* the appropriate end tag's name, read only in the text states these tags switch to
          * (omote_html_tokenizer_set_state sets it for the others) */
         tok->last_start_len = tok->name_len < sizeof(tok->last_start) ? tok->name_len : 0;
@@ -1015,7 +1019,21 @@ static void ask_wants_attributes(omote_html_tokenizer_t *tok)
 {
     if (tok->opts.wants_attributes == NULL)
         return;
-    tok->skip_attrs = tok->kind != OMOTE_HTML_START_TAG || !tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len);
+    if (tok->kind != OMOTE_HTML_START_TAG) {
+        tok->skip_attrs = 1;
+        return;
+    }
+    int wants = tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len);
+    tok->skip_attrs = wants == OMOTE_HTML_ATTRS_SKIP || wants == OMOTE_HTML_ATTRS_AS_TEXT;
+    tok->as_text = wants == OMOTE_HTML_ATTRS_AS_TEXT && tok->opts.merge_text && !tok->opts.decode_text;
+}
+
+/* A start tag that ends right after its name ("<li>"): only whether it may pass as text is asked. */
+static void ask_as_text(omote_html_tokenizer_t *tok)
+{
+    if (tok->opts.wants_attributes == NULL || tok->kind != OMOTE_HTML_START_TAG || !tok->opts.merge_text || tok->opts.decode_text)
+        return;
+    tok->as_text = tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len) == OMOTE_HTML_ATTRS_AS_TEXT;
 }
 
 /* put_run for tag names, which are short: copied a byte at a time while sb has room, no call */
@@ -1064,6 +1082,7 @@ static size_t st_tag_name(omote_html_tokenizer_t *tok, size_t p)
             tok->state = c == '/' ? S_SELF_CLOSING : S_BEFORE_ATTR_NAME;
             return p + 1;
         } else if (c == '>') {
+            ask_as_text(tok);
             emit_tag(tok, p + 1);
             return p + 1;
         } else if (c == 0) {

@@ -122,6 +122,17 @@ static int lean_wants_with_a(void *ctx, const char *name, size_t len)
     return (len == 1 && name[0] == 'a') || lean_wants(ctx, name, len);
 }
 
+/* the same, answering OMOTE_HTML_ATTRS_AS_TEXT for the rest: the test decider keeps every tag it cannot read */
+static int lean_as_text(void *ctx, const char *name, size_t len)
+{
+    return lean_wants(ctx, name, len) ? OMOTE_HTML_ATTRS_READ : OMOTE_HTML_ATTRS_AS_TEXT;
+}
+
+static int lean_as_text_with_a(void *ctx, const char *name, size_t len)
+{
+    return lean_wants_with_a(ctx, name, len) ? OMOTE_HTML_ATTRS_READ : OMOTE_HTML_ATTRS_AS_TEXT;
+}
+
 static void check_cb_once(const char *name, const char *in, const char *expected, const omote_html_rewriter_options_t *o,
                           const omote_html_rewriter_callbacks_t *cbs);
 
@@ -136,6 +147,9 @@ static void check_cb(const char *name, const char *in, const char *expected, con
         char lean_name[256];
         lean.wants_attributes = lean_wants;
         snprintf(lean_name, sizeof(lean_name), "%s (lean)", name);
+        check_cb_once(lean_name, in, expected, o, &lean);
+        lean.wants_attributes = lean_as_text;
+        snprintf(lean_name, sizeof(lean_name), "%s (lean, as text)", name);
         check_cb_once(lean_name, in, expected, o, &lean);
     }
 }
@@ -454,16 +468,18 @@ static void test_real_pages(void)
             strip_stable = 0;
         /* lean: attributes read only for the tags the decider reads (and tags that may hold "ping"), in random pieces */
         for (int keep_all = 0; keep_all != 2; ++keep_all) {
-            lean.wants_attributes = keep_all ? lean_wants : lean_wants_with_a;
             char *full = rewrite(pages[i], lens[i], 0, &strip_opts, keep_all, NULL);
-            seed = seed * 1103515245 + 12345;
-            char *lean_out = rewrite_cb(pages[i], lens[i], 1 + (seed >> 8) % 3000, &strip_opts, &lean, keep_all, NULL);
-            if (strcmp(full, lean_out) != 0) {
-                printf("# page %zu differs when lean (keep_all %d)\n", i, keep_all);
-                lean_same = 0;
+            for (int as_text = 0; as_text != 2; ++as_text) {
+                lean.wants_attributes = as_text ? (keep_all ? lean_as_text : lean_as_text_with_a) : keep_all ? lean_wants : lean_wants_with_a;
+                seed = seed * 1103515245 + 12345;
+                char *lean_out = rewrite_cb(pages[i], lens[i], 1 + (seed >> 8) % 3000, &strip_opts, &lean, keep_all, NULL);
+                if (strcmp(full, lean_out) != 0) {
+                    printf("# page %zu differs when lean (keep_all %d, as text %d)\n", i, keep_all, as_text);
+                    lean_same = 0;
+                }
+                free(lean_out);
             }
             free(full);
-            free(lean_out);
         }
         for (int r = 0; r != 2; ++r) {
             seed = seed * 1103515245 + 12345;
@@ -496,7 +512,7 @@ static void test_real_pages(void)
     }
     ok(identity, "%zu real pages pass through byte-identical when nothing is removed", n);
     ok(strip_stable, "with ping stripped: same output for seeded random splits, output = input minus stripped bytes");
-    ok(lean_same, "with the wants_attributes pre-filter: same output as reading every tag, in random pieces");
+    ok(lean_same, "with the wants_attributes pre-filter, tags passing as text or not: same output as reading every tag, in random pieces");
     ok(stable, "same output for seeded random splits of every page");
     printf("# %zu pages, %zu bytes, %zu elements removed by the test decider\n", n, total, removed);
     ok(removed > 0, "the test decider removed trackers from the real pages");

@@ -1016,10 +1016,87 @@ static void test_skipped_initials(void)
     }
 }
 
+/* OMOTE_HTML_ATTRS_AS_TEXT: every tag but <a> may pass as text, unless it may hold a "ping" */
+static int all_as_text_but_a(void *ctx, const char *name, size_t len)
+{
+    return len == 1 && name[0] == 'a' ? OMOTE_HTML_ATTRS_READ : OMOTE_HTML_ATTRS_AS_TEXT;
+}
+
+struct as_text_run {
+    char raw[512];
+    size_t raw_len;
+    char names[256]; /* the start tags delivered, each followed by ' ' */
+};
+
+static int collect_as_text(void *ctx, const omote_html_token_t *t)
+{
+    struct as_text_run *r = ctx;
+    memcpy(r->raw + r->raw_len, t->text_before.base, t->text_before.len);
+    r->raw_len += t->text_before.len;
+    memcpy(r->raw + r->raw_len, t->raw, t->raw_len);
+    r->raw_len += t->raw_len;
+    if (t->kind == OMOTE_HTML_START_TAG) {
+        strncat(r->names, t->name.base, t->name.len);
+        strcat(r->names, " ");
+    }
+    return 0;
+}
+
+static void feed_as_text(const char *in, size_t cut, int decode_text, struct as_text_run *r)
+{
+    omote_html_options_t opts = {0};
+    opts.wants_attributes = all_as_text_but_a;
+    opts.merge_text = 1;
+    opts.decode_text = decode_text;
+    opts.as_text_unless_initials = 1u << ('p' & 31);
+    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&opts);
+    omote_html_tokenizer_set_merge_end_tags(tok, 1);
+    memset(r, 0, sizeof(*r));
+    omote_html_tokenizer_feed(tok, in, cut, 0, collect_as_text, r);
+    omote_html_tokenizer_feed(tok, in + cut, strlen(in) - cut, 1, collect_as_text, r);
+    omote_html_tokenizer_free(tok);
+}
+
+/*
+ * Start tags answered OMOTE_HTML_ATTRS_AS_TEXT join the text, except one that may hold an
+ * attribute in as_text_unless_initials, one that switches the text state, and one carried over a
+ * chunk's end; every byte still comes out once, in order.
+ */
+static void test_start_tags_as_text(void)
+{
+    static const char in[] = "<p>one<div class=\"x>y\" id=q>two</div><span lang=en Ping=z>three</span><br/>"
+                             "<script>if (a<b) x()</script><title>t</title><li><a href=1>four</a><em \n>five";
+    struct as_text_run r;
+    feed_as_text(in, 0, 0, &r);
+    is_str(r.names, "span script title a ", "whole: only the tags that must be seen are delivered");
+    int bytes_ok = 1, names_ok = 1;
+    for (size_t cut = 1; cut < strlen(in); ++cut) {
+        feed_as_text(in, cut, 0, &r);
+        if (r.raw_len != strlen(in) || memcmp(r.raw, in, r.raw_len) != 0)
+            bytes_ok = 0;
+        /* the tags that must be seen are there at every cut; a tag the cut falls in may come too */
+        const char *at = r.names;
+        for (const char *const *must = (const char *const[]){"span ", "script ", "title ", "a ", NULL}; *must != NULL; ++must) {
+            const char *hit = strstr(at, *must);
+            if (hit == NULL || (hit != r.names && hit[-1] != ' ')) {
+                printf("#   cut at %zu: %s\n", cut, r.names);
+                names_ok = 0;
+                break;
+            }
+            at = hit + strlen(*must);
+        }
+    }
+    ok(bytes_ok, "as text: the bytes come out whole and in order at every cut");
+    ok(names_ok, "as text: the tags that must be seen are delivered at every cut");
+    feed_as_text(in, 0, 1, &r);
+    is_str(r.names, "p div span br script title li a em ", "with decode_text, every start tag is delivered");
+}
+
 int main(void)
 {
     test_entity_bounds();
     test_skipped_initials();
+    test_start_tags_as_text();
     test_own_cases();
     test_stop();
     test_merged_end_tags();
