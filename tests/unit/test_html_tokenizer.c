@@ -1031,8 +1031,10 @@ struct as_text_run {
 static int collect_as_text(void *ctx, const omote_html_token_t *t)
 {
     struct as_text_run *r = ctx;
-    memcpy(r->raw + r->raw_len, t->text_before.base, t->text_before.len);
-    r->raw_len += t->text_before.len;
+    if (t->text_before.len != 0) {
+        memcpy(r->raw + r->raw_len, t->text_before.base, t->text_before.len);
+        r->raw_len += t->text_before.len;
+    }
     memcpy(r->raw + r->raw_len, t->raw, t->raw_len);
     r->raw_len += t->raw_len;
     if (t->kind == OMOTE_HTML_START_TAG) {
