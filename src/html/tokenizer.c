@@ -489,15 +489,25 @@ static inline size_t find_any4(const unsigned char *s, size_t p, size_t len, uns
 }
 
 /* The first `c` in s[p, len), or NULL: memchr, with the first 32 bytes looked at inline, since most
- * runs between tags and most attribute values are shorter than that and a call costs more. */
+ * runs between tags and most attribute values are shorter than that and a call costs more. The 32
+ * bytes are tested together: whether a run ends within 16 bytes or the next 16 was a branch the
+ * CPU guessed wrong at about every other tag. */
 static inline const unsigned char *find_byte(const unsigned char *s, size_t p, size_t len, unsigned char c)
 {
 #if defined(__SSE2__)
     const __m128i vc = _mm_set1_epi8((char)c);
-    for (size_t end = p + 32; p + 16 <= len && p < end; p += 16) {
+    if (p + 32 <= len) {
+        unsigned lo = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + p)), vc));
+        unsigned hi = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + p + 16)), vc));
+        unsigned mask = lo | hi << 16;
+        if (mask != 0)
+            return s + p + __builtin_ctz(mask);
+        p += 32;
+    } else if (p + 16 <= len) {
         unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + p)), vc));
         if (mask != 0)
             return s + p + __builtin_ctz(mask);
+        p += 16;
     }
 #endif
     return p < len ? memchr(s + p, c, len - p) : NULL;
