@@ -1024,6 +1024,13 @@ static size_t st_text_end_open(omote_html_tokenizer_t *tok, size_t p, int c)
 
 /* ---- tags ---- */
 
+/* Whether the answer `wants` lets a start tag join the pending text: only merge_text hands text on
+ * raw, with the token after it, and decode_text delivers no raw text. */
+static int passes_as_text(const omote_html_tokenizer_t *tok, int wants)
+{
+    return wants == OMOTE_HTML_ATTRS_AS_TEXT && tok->opts.merge_text && !tok->opts.decode_text;
+}
+
 /* The name is complete and something may follow it: does the consumer want the attributes? */
 static void ask_wants_attributes(omote_html_tokenizer_t *tok)
 {
@@ -1035,15 +1042,14 @@ static void ask_wants_attributes(omote_html_tokenizer_t *tok)
     }
     int wants = tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len);
     tok->skip_attrs = wants == OMOTE_HTML_ATTRS_SKIP || wants == OMOTE_HTML_ATTRS_AS_TEXT;
-    tok->as_text = wants == OMOTE_HTML_ATTRS_AS_TEXT && tok->opts.merge_text && !tok->opts.decode_text;
+    tok->as_text = passes_as_text(tok, wants);
 }
 
 /* A start tag that ends right after its name ("<li>"): only whether it may pass as text is asked. */
 static void ask_as_text(omote_html_tokenizer_t *tok)
 {
-    if (tok->opts.wants_attributes == NULL || tok->kind != OMOTE_HTML_START_TAG || !tok->opts.merge_text || tok->opts.decode_text)
-        return;
-    tok->as_text = tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len) == OMOTE_HTML_ATTRS_AS_TEXT;
+    if (tok->opts.wants_attributes != NULL && tok->kind == OMOTE_HTML_START_TAG)
+        tok->as_text = passes_as_text(tok, tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len));
 }
 
 /* put_run for tag names, which are short: copied a byte at a time while sb has room, no call */
