@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -657,6 +658,20 @@ static int start_admin(const omote_config_t *conf, omote_generation_t *gen, char
 }
 
 /*
+ * A proxied body is read in buffers of up to 2 MiB, each freed once it is sent. With glibc's
+ * adaptive defaults, many such buffers coming and going at once leave a large free top of the
+ * heap, which glibc hands back to the kernel (trim), so the next buffers fault their pages in
+ * afresh: ~250 faults per 1.1 MB page under load, 0.67-1.38 ms of omote CPU per response where
+ * reuse costs 0.49-0.52 ms. Keep up to 32 MiB free per arena, and take buffers up to 4 MiB from
+ * the heap rather than a fresh mapping each.
+ */
+static void keep_freed_buffers(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+}
+
+/*
  * Every client connection holds one descriptor and a proxied request another, so the default
  * soft limit (1024) would cap omote far below limits.max_connections: take what the hard limit
  * allows, and say so when even that is short.
@@ -691,6 +706,7 @@ int omote_runtime_run(omote_config_t *conf, const char *config_path, const char 
     omote_runtime.config_path = config_path;
     omote_runtime.version = version;
     raise_descriptor_limit(conf);
+    keep_freed_buffers();
     if (open_error_log(conf, err, sizeof(err)) != 0 || omote_access_log_open(conf->log.access_path, err, sizeof(err)) != 0)
         goto Error;
     omote_generation_t *gen = generation_create(conf, 1, err, sizeof(err));

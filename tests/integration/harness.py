@@ -17,7 +17,7 @@ What it offers:
   - H2Conn: an HTTP/2 client over TLS (ALPN h2) using the `h2` package; it sends arbitrary
     header lists, including thousands of duplicate fields, and collects the response
     headers, body, RST_STREAM and GOAWAY.
-  - rss_kib(pid): VmRSS of a process from /proc/PID/status.
+  - rss_kib(pid): VmRSS of a process from /proc/PID/status; minor_faults(pid) from /proc/PID/stat.
   - Stack: redis + origin + omote in one temporary directory, for test classes.
 
 All traffic stays on 127.0.0.1. Every wait is bounded in time.
@@ -201,6 +201,14 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS for pid %d" % pid)
+
+
+def minor_faults(pid):
+    """Minor page faults of `pid` so far (field 10 of /proc/PID/stat): pages the kernel had
+    to supply, which a process that reuses its memory stops taking."""
+    with open("/proc/%d/stat" % pid) as f:
+        stat = f.read()
+    return int(stat[stat.rindex(")") + 2:].split()[7])
 
 
 def rss_detail_kib(pid):
