@@ -524,8 +524,10 @@ int main(int argc, char **argv)
     if (decision_cache != NULL) {
         uint64_t hits, misses;
         omote_tracker_cache_stats(decision_cache, &hits, &misses);
-        printf("%sdecision cache: %llu hits, %llu misses (%.1f%% hit)\n", tsv ? "# " : "", (unsigned long long)hits,
+        printf("%sdecision cache: %llu hits, %llu misses (%.1f%% hit)", tsv ? "# " : "", (unsigned long long)hits,
                (unsigned long long)misses, hits + misses != 0 ? 100.0 * hits / (hits + misses) : 0.0);
+        omote_tracker_cache_script_stats(decision_cache, &hits, &misses);
+        printf("; inline script verdicts: %llu from it, %llu judged\n", (unsigned long long)hits, (unsigned long long)misses);
     }
     const omote_html_rewriter_stats_t *st = &totals[MODE_TRACKERS].stats;
     printf("%sremoved with trackers: %zu elements, %zu noscript blocks, %zu ping attributes, %zu bytes (%.2f%%); "

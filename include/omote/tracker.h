@@ -31,6 +31,8 @@ omote_tracker_cache_t *omote_tracker_cache_create(size_t entries);
 void omote_tracker_cache_free(omote_tracker_cache_t *cache);
 /** Lookups that found their answer, and those that had to resolve and judge. */
 void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
+/** The same for inline script texts, whose "keep" the cache also remembers (omote_tracker_judge_script_text). */
+void omote_tracker_cache_script_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
 
 /** The page being rewritten. Strings are borrowed for the page's lifetime. */
 typedef struct st_omote_tracker_page_t {

@@ -185,6 +185,32 @@ struct st_cache_slot_t {
     uint32_t offset;
 };
 
+/*
+ * Verdicts on inline scripts. A site's inline scripts come back on every page view (its loaders,
+ * its configuration blob: 320 KB on a news page, of which max_inspect_bytes are judged), and
+ * judging one scans all of it for signatures and URLs. The key is the page host (what a URL in
+ * the text is judged against), the visitor's granted purposes and the whole text, compared byte
+ * for byte; a removal keeps its `why` with it.
+ */
+#define SCRIPT_CACHE_SLOTS 1024      /* at most half of them used */
+#define SCRIPT_CACHE_ARENA (4 << 20) /* texts and hosts; a text over a quarter of it is not kept */
+
+struct st_script_slot_t {
+    uint64_t hash; /* 0: empty */
+    uint32_t offset, text_len; /* offset: the removal's why (if removed), then the host and the text */
+    uint16_t host_len;
+    uint8_t is_removed;
+    omote_purpose_set_t granted;
+};
+
+struct st_script_cache_t {
+    struct st_script_slot_t slots[SCRIPT_CACHE_SLOTS];
+    uint32_t num_entries;
+    char *arena; /* allocated on first use */
+    size_t arena_used;
+    uint64_t hits, misses;
+};
+
 struct st_omote_tracker_cache_t {
     /* the generation the entries belong to: the epoch, and what a page names that decisions depend on */
     uint64_t epoch;
@@ -197,6 +223,7 @@ struct st_omote_tracker_cache_t {
     uint32_t slot_mask, num_entries, max_entries;
     char *arena;
     size_t arena_used, arena_size;
+    struct st_script_cache_t scripts;
     /* the last (page host, base part) hashed, with its hash: a page's lookups come in a row, and
      * the prefix is compared byte for byte, so a memo is never taken for another page's */
     struct {
@@ -229,6 +256,7 @@ void omote_tracker_cache_free(omote_tracker_cache_t *cache)
         return;
     free(cache->slots);
     free(cache->arena);
+    free(cache->scripts.arena);
     free(cache);
 }
 
@@ -238,11 +266,40 @@ void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hit
     *misses = cache->misses;
 }
 
+void omote_tracker_cache_script_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses)
+{
+    *hits = cache->scripts.hits;
+    *misses = cache->scripts.misses;
+}
+
 static void cache_clear(omote_tracker_cache_t *cache)
 {
     memset(cache->slots, 0, ((size_t)cache->slot_mask + 1) * sizeof(*cache->slots));
     cache->num_entries = 0;
     cache->arena_used = 0;
+}
+
+static void script_cache_clear(struct st_script_cache_t *scripts)
+{
+    memset(scripts->slots, 0, sizeof(scripts->slots));
+    scripts->num_entries = 0;
+    scripts->arena_used = 0;
+}
+
+/* Entries belong to one generation of what a page's decisions depend on: another forgets them all. */
+static void cache_follow_page(omote_tracker_cache_t *cache, const omote_tracker_page_t *page)
+{
+    if (cache->epoch == page->cache_epoch && cache->rules == page->rules && cache->policy == page->policy &&
+        cache->first_party_domains == page->first_party_domains &&
+        cache->num_first_party_domains == page->num_first_party_domains)
+        return;
+    cache_clear(cache);
+    script_cache_clear(&cache->scripts);
+    cache->epoch = page->cache_epoch;
+    cache->rules = page->rules;
+    cache->policy = page->policy;
+    cache->first_party_domains = page->first_party_domains;
+    cache->num_first_party_domains = page->num_first_party_domains;
 }
 
 /* 16 bytes at a time in two independent lanes: keys are URLs of a hundred bytes or more, hashed
@@ -394,16 +451,7 @@ int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, s
         (host_len = strlen(page->host)) > UINT16_MAX || host_len + base_len + len > CACHE_KEY_MAX)
         return judge_uncached(page, ref, len, type, why, &rec, url, &url_len) == 1;
 
-    if (cache->epoch != page->cache_epoch || cache->rules != page->rules || cache->policy != page->policy ||
-        cache->first_party_domains != page->first_party_domains ||
-        cache->num_first_party_domains != page->num_first_party_domains) {
-        cache_clear(cache);
-        cache->epoch = page->cache_epoch;
-        cache->rules = page->rules;
-        cache->policy = page->policy;
-        cache->first_party_domains = page->first_party_domains;
-        cache->num_first_party_domains = page->num_first_party_domains;
-    }
+    cache_follow_page(cache, page);
     uint64_t h64 = hash_bytes(prefix_hash(cache, page->host, host_len, page->url, base_len) ^ ((uint64_t)type << 56), ref, len);
     uint32_t h = (uint32_t)h64 != 0 ? (uint32_t)h64 : 1; /* 0 marks an empty slot */
     uint32_t i = (uint32_t)(h64 >> 32) & cache->slot_mask;
@@ -794,8 +842,8 @@ static size_t find_path_stop(const char *text, size_t i, size_t len)
  * Loader snippets name their tracker as a URL ("https://www.googletagmanager.com/gtm.js", or
  * "https:\/\/..." inside JSON): every "//host" with a dot in the host is judged as a script request.
  */
-omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page_t *page, const char *text, size_t len,
-                                                        omote_tracker_why_t *why)
+static omote_rewrite_verdict_t judge_script_uncached(const omote_tracker_page_t *page, const char *text, size_t len,
+                                                     omote_tracker_why_t *why)
 {
     const omote_signature_t *sig = page->policy != NULL ? omote_policy_find_signature(page->policy, text, len) : NULL;
     if (sig != NULL && !omote_policy_vendor_allowed(page->policy, page->granted, sig->vendor_index)) {
@@ -856,6 +904,83 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
             return OMOTE_REWRITE_REMOVE;
     }
     return judge_bare_hosts(page, text, len, MAX_INLINE_URLS - judged, why);
+}
+
+/* The slot hash reads the length and the text's two ends only: hashing 64 KiB would cost more than
+ * the byte-for-byte comparison that confirms a hit, and texts sharing their ends only share a probe */
+#define SCRIPT_KEY_ENDS 128
+
+static uint64_t script_key_hash(const omote_tracker_page_t *page, size_t host_len, const char *text, size_t len)
+{
+    size_t ends = len < SCRIPT_KEY_ENDS ? len : SCRIPT_KEY_ENDS;
+    uint64_t h = hash_bytes(0xbb67ae8584caa73bull ^ page->granted ^ ((uint64_t)len << 32), page->host, host_len);
+    h = hash_bytes(hash_bytes(h, text, ends), text + len - ends, ends);
+    return h != 0 ? h : 1; /* 0 marks an empty slot */
+}
+
+/* The remembered slot for this key, or NULL. */
+static const struct st_script_slot_t *script_find(struct st_script_cache_t *scripts, const omote_tracker_page_t *page, uint64_t h,
+                                                  size_t host_len, const char *text, size_t len)
+{
+    for (uint32_t i = (uint32_t)h & (SCRIPT_CACHE_SLOTS - 1); scripts->slots[i].hash != 0; i = (i + 1) & (SCRIPT_CACHE_SLOTS - 1)) {
+        const struct st_script_slot_t *e = scripts->slots + i;
+        const char *key = scripts->arena + e->offset + (e->is_removed ? sizeof(omote_tracker_why_t) : 0);
+        if (e->hash == h && e->text_len == len && e->host_len == host_len && e->granted == page->granted &&
+            memcmp(key, page->host, host_len) == 0 && memcmp(key + host_len, text, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void script_remember(struct st_script_cache_t *scripts, const omote_tracker_page_t *page, uint64_t h, size_t host_len,
+                            const char *text, size_t len, const omote_tracker_why_t *removed_why)
+{
+    size_t why_size = removed_why != NULL ? sizeof(*removed_why) : 0, size = (why_size + host_len + len + 7) & ~(size_t)7;
+    if (size > SCRIPT_CACHE_ARENA / 4)
+        return;
+    if (scripts->arena == NULL && (scripts->arena = malloc(SCRIPT_CACHE_ARENA)) == NULL)
+        return; /* judged every time, as without a cache */
+    if (scripts->num_entries == SCRIPT_CACHE_SLOTS / 2 || scripts->arena_used + size > SCRIPT_CACHE_ARENA)
+        script_cache_clear(scripts); /* wholesale, as the decision cache: the pages served fill it again */
+    uint32_t i = (uint32_t)h & (SCRIPT_CACHE_SLOTS - 1);
+    while (scripts->slots[i].hash != 0)
+        i = (i + 1) & (SCRIPT_CACHE_SLOTS - 1);
+    char *at = scripts->arena + scripts->arena_used;
+    if (removed_why != NULL)
+        memcpy(at, removed_why, why_size);
+    memcpy(at + why_size, page->host, host_len);
+    memcpy(at + why_size + host_len, text, len);
+    scripts->slots[i] = (struct st_script_slot_t){h, (uint32_t)scripts->arena_used, (uint32_t)len, (uint16_t)host_len,
+                                                  removed_why != NULL, page->granted};
+    scripts->arena_used += size;
+    ++scripts->num_entries;
+}
+
+omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page_t *page, const char *text, size_t len,
+                                                        omote_tracker_why_t *why)
+{
+    omote_tracker_cache_t *cache = page->cache;
+    size_t host_len;
+    if (cache == NULL || (host_len = strlen(page->host)) > UINT16_MAX || len > UINT32_MAX)
+        return judge_script_uncached(page, text, len, why);
+    cache_follow_page(cache, page);
+    uint64_t h = script_key_hash(page, host_len, text, len);
+    const struct st_script_slot_t *e = cache->scripts.arena != NULL ? script_find(&cache->scripts, page, h, host_len, text, len) : NULL;
+    if (e != NULL) {
+        ++cache->scripts.hits;
+        if (!e->is_removed)
+            return OMOTE_REWRITE_KEEP;
+        if (why != NULL)
+            memcpy(why, cache->scripts.arena + e->offset, sizeof(*why));
+        return OMOTE_REWRITE_REMOVE;
+    }
+    ++cache->scripts.misses;
+    omote_tracker_why_t own_why;
+    if (why == NULL)
+        why = &own_why; /* a removal is remembered with its reason, for the callers that ask */
+    omote_rewrite_verdict_t verdict = judge_script_uncached(page, text, len, why);
+    script_remember(&cache->scripts, page, h, host_len, text, len, verdict == OMOTE_REWRITE_REMOVE ? why : NULL);
+    return verdict;
 }
 
 int omote_tracker_judge_ping(const omote_tracker_page_t *page, const char *value, size_t len, omote_tracker_why_t *why)

@@ -190,6 +190,19 @@ static void test_vendors(const omote_rules_t *rules)
        "removed again for the next who did not, why filled from the cache");
     omote_tracker_cache_stats(cache, &hits, &misses);
     ok(hits == 2 && misses == 1, "one miss, two hits");
+
+    /* an inline script's verdict is remembered per consent */
+    is_int(omote_tracker_judge_script_text(&page, gtag, sizeof(gtag) - 1, NULL), OMOTE_REWRITE_REMOVE, "snippet without consent");
+    page.granted |= 2;
+    is_int(omote_tracker_judge_script_text(&page, gtag, sizeof(gtag) - 1, NULL), OMOTE_REWRITE_KEEP, "kept with consent");
+    page.granted = omote_policy_necessary(policy);
+    memset(&why, 0, sizeof(why));
+    is_int(omote_tracker_judge_script_text(&page, gtag, sizeof(gtag) - 1, &why), OMOTE_REWRITE_REMOVE,
+           "removed again for the next visitor without it");
+    ok(why.source == OMOTE_TRACKER_BY_SIGNATURE && why.signature != NULL && why.signature->line == 1 && why.vendor == 0,
+       "why from the cache names the signature line and its vendor");
+    omote_tracker_cache_script_stats(cache, &hits, &misses);
+    ok(hits == 1 && misses == 2, "two judged (one per consent), one from the cache");
     omote_tracker_cache_free(cache);
     omote_policy_free(policy);
     omote_config_free(conf);
@@ -396,6 +409,59 @@ static void test_demo_page(const omote_tracker_page_t *page)
     free(c.out);
 }
 
+/* inline script verdicts come from the cache as the text would be judged: keyed by the whole text,
+ * the page host and the consent, with the removal's why */
+static void test_script_cache(const omote_rules_t *rules)
+{
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
+    omote_tracker_page_t page = {rules, "https://shop.example/", "shop.example", NULL, 0, NULL, 0, cache, 3};
+    omote_tracker_why_t a, b;
+    uint64_t hits, misses;
+    /* a configuration blob: only its middle tells it from the one below */
+    char kept[6000], tracked[6000];
+    const char url[] = "https://www.googletagmanager.com/gtm.js";
+    memset(kept, 'x', sizeof(kept));
+    memcpy(kept, "var cfg={\"a\":\"", 14);
+    memcpy(kept + sizeof(kept) - 3, "\"};", 3);
+    memcpy(tracked, kept, sizeof(kept));
+    memcpy(tracked + 3000, url, sizeof(url) - 1);
+    tracked[3000 + sizeof(url) - 1] = '"'; /* the string literal ends with the URL */
+
+    is_int(omote_tracker_judge_script_text(&page, kept, sizeof(kept), NULL), OMOTE_REWRITE_KEEP, "a blob naming no tracker stays");
+    is_int(omote_tracker_judge_script_text(&page, kept, sizeof(kept), NULL), OMOTE_REWRITE_KEEP, "and stays from the cache");
+    omote_tracker_cache_script_stats(cache, &hits, &misses);
+    ok(hits == 1 && misses == 1, "one judged, one from the cache (%llu, %llu)", (unsigned long long)hits, (unsigned long long)misses);
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    is_int(omote_tracker_judge_script_text(&page, tracked, sizeof(tracked), &a), OMOTE_REWRITE_REMOVE,
+           "the same length and ends with a tracker URL inside: judged, removed");
+    is_int(omote_tracker_judge_script_text(&page, tracked, sizeof(tracked), &b), OMOTE_REWRITE_REMOVE, "removed again from the cache");
+    ok(strcmp(a.url, url) == 0 && strcmp(b.url, url) == 0 && a.decision.line == b.decision.line && a.decision.line == 2 &&
+           b.source == OMOTE_TRACKER_BY_RULE,
+       "the cached removal names the same URL and rule line");
+    is_int(omote_tracker_judge_script_text(&page, tracked, sizeof(tracked), NULL), OMOTE_REWRITE_REMOVE, "also without a why");
+    omote_tracker_cache_script_stats(cache, &hits, &misses);
+    ok(hits == 3 && misses == 2, "two judged, three from the cache");
+
+    is_int(omote_tracker_judge_script_text(&page, kept, sizeof(kept) - 1, NULL), OMOTE_REWRITE_KEEP, "a shorter text");
+    page.host = "other.example";
+    is_int(omote_tracker_judge_script_text(&page, kept, sizeof(kept), NULL), OMOTE_REWRITE_KEEP, "another page host");
+    page.host = "shop.example";
+    page.cache_epoch = 4;
+    is_int(omote_tracker_judge_script_text(&page, kept, sizeof(kept), NULL), OMOTE_REWRITE_KEEP, "a new epoch");
+    omote_tracker_cache_script_stats(cache, &hits, &misses);
+    ok(hits == 3 && misses == 5, "each judged afresh");
+
+    /* a script's own host: a tracker URL is first party on the tracker's own site */
+    const char pixel[] = "fbq('init','1');s.src='https://connect.facebook.net/en_US/fbevents.js';";
+    is_int(omote_tracker_judge_script_text(&page, pixel, sizeof(pixel) - 1, NULL), OMOTE_REWRITE_REMOVE, "pixel on the shop");
+    page.host = "connect.facebook.net";
+    is_int(omote_tracker_judge_script_text(&page, pixel, sizeof(pixel) - 1, NULL), OMOTE_REWRITE_KEEP,
+           "kept on its own site ($third-party): the cached removal is the shop's");
+    omote_tracker_cache_free(cache);
+}
+
 int main(void)
 {
     omote_rules_t *rules = omote_rules_create();
@@ -411,6 +477,17 @@ int main(void)
     test_decision_cache(rules);
     test_cache_keys(rules);
     test_cache_eviction(rules);
+    test_script_cache(rules);
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
+    omote_tracker_page_t cached = page;
+    cached.cache = cache;
+    test_inline(&cached); /* judged and remembered */
+    test_inline(&cached); /* answered from the cache, why included */
+    uint64_t hits, misses;
+    omote_tracker_cache_script_stats(cache, &hits, &misses);
+    ok(hits != 0 && hits == misses, "the second round came from the cache (%llu of %llu)", (unsigned long long)hits,
+       (unsigned long long)(hits + misses));
+    omote_tracker_cache_free(cache);
     ok(omote_tracker_judge_ping(&page, " /beacon  https://www.google-analytics.com/collect ", 51, NULL), "a tracker among ping URLs");
     ok(!omote_tracker_judge_ping(&page, "/beacon /other", 14, NULL), "first-party pings stay");
     is_int(omote_tracker_fetch_dest_type("image", 5), OMOTE_RULES_TYPE_IMAGE, "Sec-Fetch-Dest image");
