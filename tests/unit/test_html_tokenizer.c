@@ -354,6 +354,8 @@ static const struct own_case own_cases[] = {
     {"refs in attributes", IN("<a href='?a=1&amp;b=2&copy=3&not;&notit;&notin;&amp'>"),
      "[[`StartTag`,`a`,{`href`:`?a=1&b=2&copy=3\\u00ac&notit;\\u2209&`}]]"},
     {"refs in unquoted attribute", IN("<a b=&lt;&ltx&lt=>"), "[[`StartTag`,`a`,{`b`:`<&ltx&lt=`}]]"},
+    {"&amp; runs in values", IN("<a b=\"&amp;amp;&amp;&amp\" c=&amp;&amp;x&am;>"),
+     "[[`StartTag`,`a`,{`b`:`&amp;&&`,`c`:`&&x&am;`}]]"},
     {"refs in text", IN("&not &notit; &notin; &#x41;&#65 &#0; &#x110000; &#128; &amp"),
      "[[`Character`,`\\u00ac \\u00acit; \\u2209 AA \\ufffd \\ufffd \\u20ac &`]]", 1},
     {"refs not decoded when off", IN("&amp;&lt;"), "[[`Character`,`&amp;&lt;`]]"},
