@@ -199,8 +199,14 @@ static int tracker_wants_attributes(void *ctx, const char *name, size_t len)
 }
 
 static const omote_html_rewriter_callbacks_t keep_callbacks = {keep_tag, keep_text, on_output, NULL, wants_no_attributes};
+static int tracker_known_kept(void *ctx, const char *raw, size_t len)
+{
+    struct run_ctx *rc = ctx;
+    return omote_tracker_tag_known_kept(&rc->page, raw, len);
+}
+
 static const omote_html_rewriter_callbacks_t tracker_callbacks = {judge_tag, judge_text, on_output, judge_attribute,
-                                                                  tracker_wants_attributes};
+                                                                  tracker_wants_attributes, tracker_known_kept};
 
 static int count_token(void *ctx, const omote_html_token_t *token)
 {
@@ -527,7 +533,9 @@ int main(int argc, char **argv)
         printf("%sdecision cache: %llu hits, %llu misses (%.1f%% hit)", tsv ? "# " : "", (unsigned long long)hits,
                (unsigned long long)misses, hits + misses != 0 ? 100.0 * hits / (hits + misses) : 0.0);
         omote_tracker_cache_script_stats(decision_cache, &hits, &misses);
-        printf("; inline script verdicts: %llu from it, %llu judged\n", (unsigned long long)hits, (unsigned long long)misses);
+        printf("; inline script verdicts: %llu from it, %llu judged", (unsigned long long)hits, (unsigned long long)misses);
+        omote_tracker_cache_tag_stats(decision_cache, &hits, &misses);
+        printf("; start tags known kept: %llu, asked but not known: %llu\n", (unsigned long long)hits, (unsigned long long)misses);
     }
     const omote_html_rewriter_stats_t *st = &totals[MODE_TRACKERS].stats;
     printf("%sremoved with trackers: %zu elements, %zu noscript blocks, %zu ping attributes, %zu bytes (%.2f%%); "

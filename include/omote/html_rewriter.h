@@ -59,6 +59,13 @@ typedef struct st_omote_html_rewriter_callbacks_t {
      * where nothing else needs it (see rewriter.c) it passes unchanged without a decide_tag call.
      */
     int (*wants_attributes)(void *ctx, const char *name, size_t len);
+    /**
+     * Optional, with wants_attributes: asked with the whole bytes of a start tag whose attributes
+     * it wants read, before they are read. Non-zero says decide_tag already kept these exact bytes
+     * and would again (a cache of its own), so where nothing else needs the tag it passes
+     * unchanged without a decide_tag call, as OMOTE_HTML_ATTRS_AS_TEXT would make it.
+     */
+    int (*known_kept)(void *ctx, const char *raw, size_t len);
 } omote_html_rewriter_callbacks_t;
 
 typedef struct st_omote_html_rewriter_options_t {

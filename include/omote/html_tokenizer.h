@@ -120,6 +120,15 @@ typedef struct st_omote_html_options_t {
      */
     uint32_t as_text_unless_initials;
     /**
+     * Optional, with the conditions of as_text_unless_initials: asked with the whole bytes of a
+     * start tag for which wants_attributes returned OMOTE_HTML_ATTRS_READ, before its attributes
+     * are read, when the tag lies whole in the chunk where it began and switches to no other text
+     * state. Non-zero: the consumer already knows what it would decide on these exact bytes, and
+     * the tag passes as text as for OMOTE_HTML_ATTRS_AS_TEXT (unless a skipped attribute name
+     * starts with a byte in as_text_unless_initials); 0: its attributes are read as usual.
+     */
+    int (*known_as_text)(void *ctx, const char *raw, size_t len);
+    /**
      * Text that a construct's token follows in the same chunk comes with that token as
      * `text_before` instead of as a CHARACTERS token of its own: one callback fewer per text
      * run. Text at the end of a chunk, and text held in the carry that turned out to be text,

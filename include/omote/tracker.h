@@ -33,6 +33,8 @@ void omote_tracker_cache_free(omote_tracker_cache_t *cache);
 void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
 /** The same for inline script texts, whose "keep" the cache also remembers (omote_tracker_judge_script_text). */
 void omote_tracker_cache_script_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
+/** The same for start tags known to stay (omote_tracker_tag_known_kept): known, and asked about but not known. */
+void omote_tracker_cache_tag_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
 
 /** The page being rewritten. Strings are borrowed for the page's lifetime. */
 typedef struct st_omote_tracker_page_t {
@@ -79,6 +81,14 @@ int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, s
  */
 omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,
                                                 omote_tracker_why_t *why);
+
+/**
+ * Whether the start tag `raw` (its bytes whole, as the page has them) was judged to stay on this
+ * page (its URL), for this consent, in this generation: omote_tracker_judge_tag remembers such
+ * tags in page->cache, except <script> and <iframe>. 1 lets the rewriter pass the tag on without
+ * reading its attributes; 0 without a cache.
+ */
+int omote_tracker_tag_known_kept(const omote_tracker_page_t *page, const char *raw, size_t len);
 
 /**
  * Whether omote_tracker_judge_tag reads the attributes of a start tag named `name` (lowercase);

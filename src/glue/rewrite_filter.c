@@ -215,7 +215,15 @@ static int wants_attributes(void *ctx, const char *name, size_t len)
     return omote_tracker_reads_attributes(name, len) ? OMOTE_HTML_ATTRS_READ : OMOTE_HTML_ATTRS_AS_TEXT;
 }
 
-static const omote_html_rewriter_callbacks_t callbacks = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes};
+/* a tag judge_tag kept on this page before, byte for byte, for this consent (the tracker cache) */
+static int known_kept(void *ctx, const char *raw, size_t len)
+{
+    struct st_rewrite_state_t *state = ctx;
+    return omote_tracker_tag_known_kept(&state->page, raw, len);
+}
+
+static const omote_html_rewriter_callbacks_t callbacks = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes,
+                                                          known_kept};
 
 /* trackers.rewrite_html off (or nothing to judge by) while the banner is on: only the snippet goes in */
 static omote_rewrite_verdict_t keep_tag(void *ctx, const omote_html_token_t *tag)

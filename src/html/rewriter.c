@@ -683,6 +683,14 @@ static int wants_attributes(void *_rw, const char *name, size_t len)
     return wants;
 }
 
+/* The tokenizer's question for a tag whose attributes the decider reads: it may pass as text on
+ * the decider's word, where nothing here needs to see it (as in wants_attributes). */
+static int known_as_text(void *_rw, const char *raw, size_t len)
+{
+    omote_html_rewriter_t *rw = _rw;
+    return !rw->removing && !rw->inspecting && !rw->noscript_open && !snippet_pending(rw) && rw->cb.known_kept(rw->ctx, raw, len);
+}
+
 /* --- public ---------------------------------------------------------------------- */
 
 omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_options_t *options,
@@ -709,6 +717,8 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
     tok_opts.max_attrs = MAX_ATTRS;
     if (rw->cb.wants_attributes != NULL)
         tok_opts.wants_attributes = wants_attributes;
+    if (rw->cb.wants_attributes != NULL && rw->cb.known_kept != NULL)
+        tok_opts.known_as_text = known_as_text;
     tok_opts.as_text_unless_initials = rw->strip_initials; /* a tag that may hold one to strip must be read */
     tok_opts.merge_text = 1;
     rw->tok = omote_html_tokenizer_create(&tok_opts);

@@ -169,6 +169,7 @@ struct st_omote_html_tokenizer_t {
     int has_name, has_pub, has_sys, self_closing, force_quirks;
     int skip_attrs; /* this tag's attributes are scanned over, not recorded (wants_attributes) */
     int as_text;    /* and it may join the pending text (OMOTE_HTML_ATTRS_AS_TEXT) */
+    int may_be_known; /* read, but known_as_text may be asked first (fast_tag) */
     uint32_t skipped_initials; /* their names' first bytes, as omote_html_token_t has them */
     struct st_attr_rec_t *attrs;
     omote_html_attr_t *out_attrs;
@@ -361,7 +362,7 @@ static void begin_token(omote_html_tokenizer_t *tok, omote_html_token_kind_t kin
     tok->name_off = tok->name_len = tok->data_off = tok->data_len = 0;
     tok->pub_off = tok->pub_len = tok->sys_off = tok->sys_len = 0;
     tok->has_name = tok->has_pub = tok->has_sys = tok->self_closing = tok->force_quirks = 0;
-    tok->skip_attrs = tok->as_text = 0;
+    tok->skip_attrs = tok->as_text = tok->may_be_known = 0;
     tok->skipped_initials = 0;
     tok->num_attrs = 0;
     tok->flen = NULL;
@@ -1043,6 +1044,8 @@ static void ask_wants_attributes(omote_html_tokenizer_t *tok)
     int wants = tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len);
     tok->skip_attrs = wants == OMOTE_HTML_ATTRS_SKIP || wants == OMOTE_HTML_ATTRS_AS_TEXT;
     tok->as_text = passes_as_text(tok, wants);
+    tok->may_be_known = !tok->skip_attrs && tok->opts.known_as_text != NULL && passes_as_text(tok, OMOTE_HTML_ATTRS_AS_TEXT) &&
+                        content_after(tok->sb + tok->name_off, tok->name_len) == S_DATA;
 }
 
 /* A start tag that ends right after its name ("<li>"): only whether it may pass as text is asked. */
@@ -1293,8 +1296,11 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
 }
 
 /* Leaves skip_attrs at the chunk's end in `state`, to resume there with the next chunk. */
-static size_t skip_suspend(omote_html_tokenizer_t *tok, int state)
+/* `probe`: skip_attrs only looks for the tag's end (probe_known), and the chunk ended first */
+static size_t skip_suspend(omote_html_tokenizer_t *tok, int state, int probe)
 {
+    if (probe)
+        return SIZE_MAX;
     tok->state = state;
     return tok->len;
 }
@@ -1307,7 +1313,7 @@ static size_t skip_suspend(omote_html_tokenizer_t *tok, int state)
  * returns to the value, so '&' is an ordinary byte; CR is white space; NUL and uppercase change
  * only names and values. Written as labels, one per state, so a whole tag runs without dispatch.
  */
-static size_t skip_attrs(omote_html_tokenizer_t *tok, size_t p)
+static inline __attribute__((always_inline)) size_t skip_attrs_as(omote_html_tokenizer_t *tok, size_t p, int probe)
 {
     const unsigned char *s = tok->s, *hit;
     size_t len = tok->len;
@@ -1338,7 +1344,7 @@ before_name:
     while (p < len && IS_WS(s[p]))
         ++p;
     if (p == len)
-        return skip_suspend(tok, S_BEFORE_ATTR_NAME);
+        return skip_suspend(tok, S_BEFORE_ATTR_NAME, probe);
     if (s[p] == '/' || s[p] == '>')
         goto after_name; /* reconsumed there */
     tok->skipped_initials |= 1u << (s[p] & 31);
@@ -1346,7 +1352,7 @@ before_name:
 name:
     p = scan_run(s, p, len, K_WS | K_SLASH | K_GT | K_EQ);
     if (p == len)
-        return skip_suspend(tok, S_ATTR_NAME);
+        return skip_suspend(tok, S_ATTR_NAME, probe);
     if (s[p] == '=') {
         ++p;
         goto before_value;
@@ -1355,7 +1361,7 @@ after_name:
     while (p < len && IS_WS(s[p]))
         ++p;
     if (p == len)
-        return skip_suspend(tok, S_AFTER_ATTR_NAME);
+        return skip_suspend(tok, S_AFTER_ATTR_NAME, probe);
     switch (s[p++]) {
     case '/':
         goto self_closing;
@@ -1371,7 +1377,7 @@ before_value:
     while (p < len && IS_WS(s[p]))
         ++p;
     if (p == len)
-        return skip_suspend(tok, S_BEFORE_ATTR_VALUE);
+        return skip_suspend(tok, S_BEFORE_ATTR_VALUE, probe);
     if (s[p] == '"' || s[p] == '\'') {
         q = s[p++];
         goto quoted;
@@ -1384,18 +1390,18 @@ before_value:
 unquoted:
     p = scan_run(s, p, len, K_WS | K_GT);
     if (p == len)
-        return skip_suspend(tok, S_ATTR_VALUE_UQ);
+        return skip_suspend(tok, S_ATTR_VALUE_UQ, probe);
     if (s[p++] == '>')
         goto end;
     goto before_name;
 quoted:
     /* a constant to compare with for the usual quote */
     if ((hit = q == '"' ? find_byte(s, p, len, '"') : find_byte(s, p, len, '\'')) == NULL)
-        return skip_suspend(tok, q == '"' ? S_ATTR_VALUE_DQ : S_ATTR_VALUE_SQ);
+        return skip_suspend(tok, q == '"' ? S_ATTR_VALUE_DQ : S_ATTR_VALUE_SQ, probe);
     p = (size_t)(hit - s) + 1;
 after_quoted:
     if (p == len)
-        return skip_suspend(tok, S_AFTER_ATTR_VALUE_Q);
+        return skip_suspend(tok, S_AFTER_ATTR_VALUE_Q, probe);
     if (IS_WS(s[p])) {
         ++p;
         goto before_name;
@@ -1411,14 +1417,50 @@ after_quoted:
     goto before_name; /* reconsumed: starts a name */
 self_closing:
     if (p == len)
-        return skip_suspend(tok, S_SELF_CLOSING);
+        return skip_suspend(tok, S_SELF_CLOSING, probe);
     if (s[p] != '>')
         goto before_name; /* reconsumed */
     ++p;
     tok->self_closing = 1;
 end:
-    emit_tag(tok, p);
+    if (!probe)
+        emit_tag(tok, p);
     return p;
+}
+
+/* two copies, each with `probe` folded away */
+static size_t skip_attrs(omote_html_tokenizer_t *tok, size_t p)
+{
+    return skip_attrs_as(tok, p, 0);
+}
+
+static size_t find_tag_end(omote_html_tokenizer_t *tok, size_t p)
+{
+    return skip_attrs_as(tok, p, 1);
+}
+
+/*
+ * A start tag whose attributes the consumer would read, found whole in the chunk: when the
+ * consumer knows its answer for these exact bytes (known_as_text), it passes as text, as one
+ * answered OMOTE_HTML_ATTRS_AS_TEXT would, with its attributes only skipped. Returns its end, or
+ * SIZE_MAX with the state as it was, and the attributes are read.
+ */
+static size_t probe_known(omote_html_tokenizer_t *tok, size_t p)
+{
+    int state = tok->state;
+    uint32_t initials = tok->skipped_initials;
+    size_t end = find_tag_end(tok, p);
+    if (end != SIZE_MAX && (tok->skipped_initials & tok->opts.as_text_unless_initials) == 0 &&
+        end - tok->mstart <= tok->opts.max_carry_bytes &&
+        tok->opts.known_as_text(tok->ctx, (const char *)tok->s + tok->mstart, end - tok->mstart)) {
+        tok->skip_attrs = tok->as_text = 1;
+        emit_tag(tok, end);
+        return end;
+    }
+    tok->state = state;
+    tok->skipped_initials = initials;
+    tok->self_closing = 0;
+    return SIZE_MAX;
 }
 
 /*
@@ -1478,6 +1520,11 @@ static size_t fast_tag(omote_html_tokenizer_t *tok, size_t p)
     p = st_tag_name(tok, p);
     if (tok->skip_attrs)
         return p < len ? skip_attrs(tok, p) : p;
+    if (tok->may_be_known && !tok->in_carry && p < len && tok->state >= S_BEFORE_ATTR_NAME && tok->state <= S_SELF_CLOSING) {
+        size_t end = probe_known(tok, p);
+        if (end != SIZE_MAX)
+            return end;
+    }
     while (tok->state == S_BEFORE_ATTR_NAME) {
         while (p < len && IS_WS(s[p]))
             ++p;

@@ -186,28 +186,35 @@ struct st_cache_slot_t {
 };
 
 /*
- * Verdicts on inline scripts. A site's inline scripts come back on every page view (its loaders,
- * its configuration blob: 320 KB on a news page, of which max_inspect_bytes are judged), and
- * judging one scans all of it for signatures and URLs. The key is the page host (what a URL in
- * the text is judged against), the visitor's granted purposes and the whole text, compared byte
- * for byte; a removal keeps its `why` with it.
+ * Verdicts on whole texts, for what a page serves again and again:
+ *   - inline scripts (its loaders, its configuration blob: 320 KB on a news page, of which
+ *     max_inspect_bytes are judged), whose judging scans all of it for signatures and URLs; the
+ *     key is the page host (what a URL in the text is judged against), and a removal keeps its
+ *     `why` with it;
+ *   - start tags judged to stay (<img srcset>, <source>, <link>: 220 on that page), whose
+ *     attributes then need not be read at all (omote_tracker_tag_known_kept); the key is the page
+ *     URL, which relative references resolve against.
+ * Both keys also hold the visitor's granted purposes and the whole text, compared byte for byte.
+ * The arena and slots are allocated on first use, and cleared wholesale when full.
  */
 #define SCRIPT_CACHE_SLOTS 1024      /* at most half of them used */
 #define SCRIPT_CACHE_ARENA (4 << 20) /* texts and hosts; a text over a quarter of it is not kept */
+#define TAG_CACHE_SLOTS 8192
+#define TAG_CACHE_ARENA (2 << 20)
 
-struct st_script_slot_t {
+struct st_verdict_slot_t {
     uint64_t hash; /* 0: empty */
-    uint32_t offset, text_len; /* offset: the removal's why (if removed), then the host and the text */
-    uint16_t host_len;
+    uint32_t offset, text_len; /* offset: the removal's why (if removed), then the prefix and the text */
+    uint16_t prefix_len;
     uint8_t is_removed;
     omote_purpose_set_t granted;
 };
 
-struct st_script_cache_t {
-    struct st_script_slot_t slots[SCRIPT_CACHE_SLOTS];
-    uint32_t num_entries;
-    char *arena; /* allocated on first use */
-    size_t arena_used;
+struct st_verdict_cache_t {
+    struct st_verdict_slot_t *slots;
+    uint32_t num_slots, num_entries;
+    char *arena;
+    size_t arena_size, arena_used;
     uint64_t hits, misses;
 };
 
@@ -223,7 +230,12 @@ struct st_omote_tracker_cache_t {
     uint32_t slot_mask, num_entries, max_entries;
     char *arena;
     size_t arena_used, arena_size;
-    struct st_script_cache_t scripts;
+    struct st_verdict_cache_t scripts, tags;
+    struct {
+        char bytes[CACHE_PREFIX_MEMO_MAX];
+        size_t len;
+        uint64_t hash;
+    } page_url; /* the tag key's page URL and its hash, memoised as `prefix` below */
     /* the last (page host, base part) hashed, with its hash: a page's lookups come in a row, and
      * the prefix is compared byte for byte, so a memo is never taken for another page's */
     struct {
@@ -245,6 +257,9 @@ omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
     cache->slot_mask = (uint32_t)(2 * n - 1); /* at most half full: probes stay short */
     cache->arena_size = n * CACHE_RECORD_BYTES;
     cache->prefix.host_len = SIZE_MAX; /* no memo yet */
+    cache->page_url.len = SIZE_MAX;
+    cache->scripts = (struct st_verdict_cache_t){.num_slots = SCRIPT_CACHE_SLOTS, .arena_size = SCRIPT_CACHE_ARENA};
+    cache->tags = (struct st_verdict_cache_t){.num_slots = TAG_CACHE_SLOTS, .arena_size = TAG_CACHE_ARENA};
     if ((cache->slots = calloc(2 * n, sizeof(*cache->slots))) == NULL || (cache->arena = malloc(cache->arena_size)) == NULL)
         abort();
     return cache;
@@ -256,7 +271,10 @@ void omote_tracker_cache_free(omote_tracker_cache_t *cache)
         return;
     free(cache->slots);
     free(cache->arena);
+    free(cache->scripts.slots);
     free(cache->scripts.arena);
+    free(cache->tags.slots);
+    free(cache->tags.arena);
     free(cache);
 }
 
@@ -279,11 +297,18 @@ static void cache_clear(omote_tracker_cache_t *cache)
     cache->arena_used = 0;
 }
 
-static void script_cache_clear(struct st_script_cache_t *scripts)
+void omote_tracker_cache_tag_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses)
 {
-    memset(scripts->slots, 0, sizeof(scripts->slots));
-    scripts->num_entries = 0;
-    scripts->arena_used = 0;
+    *hits = cache->tags.hits;
+    *misses = cache->tags.misses;
+}
+
+static void verdict_cache_clear(struct st_verdict_cache_t *vc)
+{
+    if (vc->slots != NULL)
+        memset(vc->slots, 0, vc->num_slots * sizeof(*vc->slots));
+    vc->num_entries = 0;
+    vc->arena_used = 0;
 }
 
 /* Entries belong to one generation of what a page's decisions depend on: another forgets them all. */
@@ -294,7 +319,8 @@ static void cache_follow_page(omote_tracker_cache_t *cache, const omote_tracker_
         cache->num_first_party_domains == page->num_first_party_domains)
         return;
     cache_clear(cache);
-    script_cache_clear(&cache->scripts);
+    verdict_cache_clear(&cache->scripts);
+    verdict_cache_clear(&cache->tags);
     cache->epoch = page->cache_epoch;
     cache->rules = page->rules;
     cache->policy = page->policy;
@@ -659,10 +685,9 @@ int omote_tracker_reads_attributes(const char *name, size_t len)
     return tag_id(name, len) != TAG_OTHER;
 }
 
-omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,
-                                                omote_tracker_why_t *why)
+static omote_rewrite_verdict_t judge_tag_by_id(const omote_tracker_page_t *page, const omote_html_token_t *tag, int id,
+                                               omote_tracker_why_t *why)
 {
-    int id = tag_id(tag->name.base, tag->name.len);
     switch (id) {
     case TAG_OTHER:
         return OMOTE_REWRITE_KEEP;
@@ -919,41 +944,49 @@ static uint64_t script_key_hash(const omote_tracker_page_t *page, size_t host_le
 }
 
 /* The remembered slot for this key, or NULL. */
-static const struct st_script_slot_t *script_find(struct st_script_cache_t *scripts, const omote_tracker_page_t *page, uint64_t h,
-                                                  size_t host_len, const char *text, size_t len)
+static const struct st_verdict_slot_t *verdict_find(const struct st_verdict_cache_t *vc, uint64_t h, omote_purpose_set_t granted,
+                                                    const char *prefix, size_t prefix_len, const char *text, size_t len)
 {
-    for (uint32_t i = (uint32_t)h & (SCRIPT_CACHE_SLOTS - 1); scripts->slots[i].hash != 0; i = (i + 1) & (SCRIPT_CACHE_SLOTS - 1)) {
-        const struct st_script_slot_t *e = scripts->slots + i;
-        const char *key = scripts->arena + e->offset + (e->is_removed ? sizeof(omote_tracker_why_t) : 0);
-        if (e->hash == h && e->text_len == len && e->host_len == host_len && e->granted == page->granted &&
-            memcmp(key, page->host, host_len) == 0 && memcmp(key + host_len, text, len) == 0)
+    if (vc->slots == NULL)
+        return NULL;
+    for (uint32_t i = (uint32_t)h & (vc->num_slots - 1); vc->slots[i].hash != 0; i = (i + 1) & (vc->num_slots - 1)) {
+        const struct st_verdict_slot_t *e = vc->slots + i;
+        const char *key = vc->arena + e->offset + (e->is_removed ? sizeof(omote_tracker_why_t) : 0);
+        if (e->hash == h && e->text_len == len && e->prefix_len == prefix_len && e->granted == granted &&
+            memcmp(key, prefix, prefix_len) == 0 && memcmp(key + prefix_len, text, len) == 0)
             return e;
     }
     return NULL;
 }
 
-static void script_remember(struct st_script_cache_t *scripts, const omote_tracker_page_t *page, uint64_t h, size_t host_len,
-                            const char *text, size_t len, const omote_tracker_why_t *removed_why)
+static void verdict_remember(struct st_verdict_cache_t *vc, uint64_t h, omote_purpose_set_t granted, const char *prefix,
+                             size_t prefix_len, const char *text, size_t len, const omote_tracker_why_t *removed_why)
 {
-    size_t why_size = removed_why != NULL ? sizeof(*removed_why) : 0, size = (why_size + host_len + len + 7) & ~(size_t)7;
-    if (size > SCRIPT_CACHE_ARENA / 4)
+    size_t why_size = removed_why != NULL ? sizeof(*removed_why) : 0, size = (why_size + prefix_len + len + 7) & ~(size_t)7;
+    if (size > vc->arena_size / 4 || prefix_len > UINT16_MAX)
         return;
-    if (scripts->arena == NULL && (scripts->arena = malloc(SCRIPT_CACHE_ARENA)) == NULL)
-        return; /* judged every time, as without a cache */
-    if (scripts->num_entries == SCRIPT_CACHE_SLOTS / 2 || scripts->arena_used + size > SCRIPT_CACHE_ARENA)
-        script_cache_clear(scripts); /* wholesale, as the decision cache: the pages served fill it again */
-    uint32_t i = (uint32_t)h & (SCRIPT_CACHE_SLOTS - 1);
-    while (scripts->slots[i].hash != 0)
-        i = (i + 1) & (SCRIPT_CACHE_SLOTS - 1);
-    char *at = scripts->arena + scripts->arena_used;
+    if (vc->arena == NULL) {
+        /* judged every time, as without a cache, if memory is short */
+        if ((vc->slots = calloc(vc->num_slots, sizeof(*vc->slots))) == NULL || (vc->arena = malloc(vc->arena_size)) == NULL) {
+            free(vc->slots);
+            vc->slots = NULL;
+            return;
+        }
+    }
+    if (vc->num_entries == vc->num_slots / 2 || vc->arena_used + size > vc->arena_size)
+        verdict_cache_clear(vc); /* wholesale, as the decision cache: the pages served fill it again */
+    uint32_t i = (uint32_t)h & (vc->num_slots - 1);
+    while (vc->slots[i].hash != 0)
+        i = (i + 1) & (vc->num_slots - 1);
+    char *at = vc->arena + vc->arena_used;
     if (removed_why != NULL)
         memcpy(at, removed_why, why_size);
-    memcpy(at + why_size, page->host, host_len);
-    memcpy(at + why_size + host_len, text, len);
-    scripts->slots[i] = (struct st_script_slot_t){h, (uint32_t)scripts->arena_used, (uint32_t)len, (uint16_t)host_len,
-                                                  removed_why != NULL, page->granted};
-    scripts->arena_used += size;
-    ++scripts->num_entries;
+    memcpy(at + why_size, prefix, prefix_len);
+    memcpy(at + why_size + prefix_len, text, len);
+    vc->slots[i] = (struct st_verdict_slot_t){h, (uint32_t)vc->arena_used, (uint32_t)len, (uint16_t)prefix_len, removed_why != NULL,
+                                              granted};
+    vc->arena_used += size;
+    ++vc->num_entries;
 }
 
 omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page_t *page, const char *text, size_t len,
@@ -965,7 +998,7 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
         return judge_script_uncached(page, text, len, why);
     cache_follow_page(cache, page);
     uint64_t h = script_key_hash(page, host_len, text, len);
-    const struct st_script_slot_t *e = cache->scripts.arena != NULL ? script_find(&cache->scripts, page, h, host_len, text, len) : NULL;
+    const struct st_verdict_slot_t *e = verdict_find(&cache->scripts, h, page->granted, page->host, host_len, text, len);
     if (e != NULL) {
         ++cache->scripts.hits;
         if (!e->is_removed)
@@ -979,7 +1012,62 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
     if (why == NULL)
         why = &own_why; /* a removal is remembered with its reason, for the callers that ask */
     omote_rewrite_verdict_t verdict = judge_script_uncached(page, text, len, why);
-    script_remember(&cache->scripts, page, h, host_len, text, len, verdict == OMOTE_REWRITE_REMOVE ? why : NULL);
+    verdict_remember(&cache->scripts, h, page->granted, page->host, host_len, text, len, verdict == OMOTE_REWRITE_REMOVE ? why : NULL);
+    return verdict;
+}
+
+/* The hash of the page URL that starts every tag key of a page: memoised, as a page's tags come in a row. */
+static uint64_t page_url_hash(omote_tracker_cache_t *cache, const char *url, size_t len)
+{
+    if (len == cache->page_url.len && memcmp(cache->page_url.bytes, url, len) == 0)
+        return cache->page_url.hash;
+    uint64_t h = hash_bytes(0x3c6ef372fe94f82bull, url, len);
+    if (len <= sizeof(cache->page_url.bytes)) {
+        memcpy(cache->page_url.bytes, url, len);
+        cache->page_url.len = len;
+        cache->page_url.hash = h;
+    }
+    return h;
+}
+
+static uint64_t tag_key_hash(omote_tracker_cache_t *cache, const omote_tracker_page_t *page, size_t url_len, const char *raw,
+                             size_t len)
+{
+    uint64_t h = hash_bytes(page_url_hash(cache, page->url, url_len) ^ page->granted, raw, len);
+    return h != 0 ? h : 1; /* 0 marks an empty slot */
+}
+
+int omote_tracker_tag_known_kept(const omote_tracker_page_t *page, const char *raw, size_t len)
+{
+    omote_tracker_cache_t *cache = page->cache;
+    if (cache == NULL || len > UINT32_MAX)
+        return 0;
+    cache_follow_page(cache, page);
+    size_t url_len = strlen(page->url);
+    if (verdict_find(&cache->tags, tag_key_hash(cache, page, url_len, raw, len), page->granted, page->url, url_len, raw, len) ==
+        NULL) {
+        ++cache->tags.misses;
+        return 0;
+    }
+    ++cache->tags.hits;
+    return 1;
+}
+
+omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,
+                                                omote_tracker_why_t *why)
+{
+    int id = tag_id(tag->name.base, tag->name.len);
+    omote_rewrite_verdict_t verdict = judge_tag_by_id(page, tag, id, why);
+    /* a tag after which the text stays data may be asked about again by its bytes: remember it stays
+     * (<script> and <iframe> switch the text state, so they always come whole) */
+    if (verdict == OMOTE_REWRITE_KEEP && id != TAG_OTHER && id != TAG_SCRIPT && id != TAG_IFRAME && page->cache != NULL &&
+        tag->raw != NULL && tag->raw_len <= UINT32_MAX) {
+        omote_tracker_cache_t *cache = page->cache;
+        cache_follow_page(cache, page);
+        size_t url_len = strlen(page->url);
+        verdict_remember(&cache->tags, tag_key_hash(cache, page, url_len, tag->raw, tag->raw_len), page->granted, page->url, url_len,
+                         tag->raw, tag->raw_len, NULL);
+    }
     return verdict;
 }
 

@@ -4,7 +4,7 @@
  * elements by a hash of their tag name and inline text by a hash of that text. Invariants: one
  * chunk, two chunks and small chunks give identical output and stats, and so does the lean path
  * (attributes skipped for some tag names, which a name-only decider cannot notice, and tags it
- * keeps passing as text); without a snippet the output is a subsequence of the input (the
+ * keeps passing as text, by name or by their bytes); without a snippet the output is a subsequence of the input (the
  * rewriter emits no byte it did not receive).
  */
 #include "fuzz.h"
@@ -70,13 +70,34 @@ static int wants_attributes(void *ctx, const char *name, size_t len)
     return h % 5 >= 2 ? OMOTE_HTML_ATTRS_AS_TEXT : OMOTE_HTML_ATTRS_SKIP;
 }
 
+/* The lean path's known_kept: whether decide_tag keeps a tag with these bytes, for half of the tags
+ * (by a hash of the bytes), from its name as the tokenizer reads it: lowercased ASCII up to white
+ * space, '/' or '>'; a name with NUL or bytes above ASCII is never known. */
+static int known_kept(void *ctx, const char *raw, size_t len)
+{
+    char name[64];
+    size_t n = 0;
+    if (hash(raw, len) % 2 != 0)
+        return 0;
+    for (size_t i = 1; i < len; ++i) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == '/' || c == '>')
+            break;
+        if (c == 0 || c >= 0x80 || n == sizeof(name))
+            return 0;
+        name[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 0x20 : c);
+    }
+    return hash(name, n) % 5 >= 2; /* what decide_tag answers KEEP to */
+}
+
 /* Rewrites `doc` in chunks of `chunk` bytes (the first one `first` bytes long); returns the output. */
 static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chunk, int with_snippet, omote_html_rewriter_stats_t *stats,
                            int is_lean)
 {
     static const omote_html_rewriter_callbacks_t full = {.decide_tag = decide_tag, .decide_text = decide_text, .write = write_out};
     static const omote_html_rewriter_callbacks_t lean = {
-        .decide_tag = decide_tag, .decide_text = decide_text, .write = write_out, .wants_attributes = wants_attributes};
+        .decide_tag = decide_tag, .decide_text = decide_text, .write = write_out, .wants_attributes = wants_attributes,
+        .known_kept = known_kept};
     const omote_html_rewriter_callbacks_t *cb = is_lean ? &lean : &full;
     /* small bounds so that short inputs reach the oversized-tag and truncated-inspection paths */
     omote_html_rewriter_options_t opt = {.max_carry_bytes = 96, .max_inspect_bytes = 64};

@@ -236,6 +236,11 @@ class ConsentTest(unittest.TestCase):
         self.assertNotIn("fbq('init'", page, "marketing not granted: Meta's snippet goes")
         plain = self.get("/index.html").body.decode()
         self.assertNotIn("googletagmanager.com/gtag/js", plain)
+        # the tag cache remembers kept tags per consent: in turn, the vendor's <link> stays and goes
+        preconnect = '<link rel="preconnect" href="https://www.googletagmanager.com" crossorigin>'
+        for _ in range(3):
+            self.assertIn(preconnect, self.get("/index.html", cookie="omote_consent=" + tok).body.decode())
+            self.assertNotIn(preconnect, self.get("/index.html").body.decode())
         seen = self.origin_saw(cookie="sid=1; omote_consent=%s; omote_id=abc; __Host-omote_consent=x; _ga=GA1" % tok,
                                headers=[("Omote-Consent", "analytics=1, marketing=1"), ("Omote-Id", "forged")])
         cookies = [v for k, v in seen if k.lower() == "cookie"]

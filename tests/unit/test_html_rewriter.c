@@ -6,6 +6,7 @@
 #include "omote/html_rewriter.h"
 #include "tap.h"
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,61 @@ static int lean_as_text_with_a(void *ctx, const char *name, size_t len)
 static void check_cb_once(const char *name, const char *in, const char *expected, const omote_html_rewriter_options_t *o,
                           const omote_html_rewriter_callbacks_t *cbs);
 
+/* known_kept, backed by the raw tags decide_tag kept before: the test decider judges a tag by its
+ * bytes alone, so its answer for the same bytes holds (keep_all, which keeps everything, is not
+ * remembered, and may use what the other remembered) */
+#define KNOWN_SLOTS 65536
+static struct {
+    char *raw[KNOWN_SLOTS];
+    size_t len[KNOWN_SLOTS], count;
+    size_t asked, known, decided;
+} kept_tags;
+
+static size_t known_slot(const char *raw, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i != len; ++i)
+        h = (h ^ (unsigned char)raw[i]) * 16777619u;
+    size_t i = h & (KNOWN_SLOTS - 1);
+    while (kept_tags.raw[i] != NULL && !(kept_tags.len[i] == len && memcmp(kept_tags.raw[i], raw, len) == 0))
+        i = (i + 1) & (KNOWN_SLOTS - 1);
+    return i;
+}
+
+static omote_rewrite_verdict_t decide_tag_remembering(void *ctx, const omote_html_token_t *t)
+{
+    ++kept_tags.decided;
+    omote_rewrite_verdict_t v = decide_tag(ctx, t);
+    if (v == OMOTE_REWRITE_KEEP && !((struct out_t *)ctx)->keep_all && kept_tags.count < KNOWN_SLOTS / 2) {
+        size_t i = known_slot(t->raw, t->raw_len);
+        if (kept_tags.raw[i] == NULL) {
+            kept_tags.raw[i] = malloc(t->raw_len + 1);
+            memcpy(kept_tags.raw[i], t->raw, t->raw_len);
+            kept_tags.len[i] = t->raw_len;
+            ++kept_tags.count;
+        }
+    }
+    return v;
+}
+
+static int known_kept(void *ctx, const char *raw, size_t len)
+{
+    ++kept_tags.asked;
+    if (kept_tags.raw[known_slot(raw, len)] == NULL)
+        return 0;
+    ++kept_tags.known;
+    return 1;
+}
+
+static void forget_kept_tags(void)
+{
+    for (size_t i = 0; i != KNOWN_SLOTS; ++i) {
+        free(kept_tags.raw[i]);
+        kept_tags.raw[i] = NULL;
+    }
+    kept_tags.count = 0;
+}
+
 /* checks the expected output whole, at every split point and byte by byte, with the given
  * callbacks, then again with the lean pre-filter (attributes read only for lean_wants' tags) */
 static void check_cb(const char *name, const char *in, const char *expected, const omote_html_rewriter_options_t *o,
@@ -150,6 +206,12 @@ static void check_cb(const char *name, const char *in, const char *expected, con
         check_cb_once(lean_name, in, expected, o, &lean);
         lean.wants_attributes = lean_as_text;
         snprintf(lean_name, sizeof(lean_name), "%s (lean, as text)", name);
+        check_cb_once(lean_name, in, expected, o, &lean);
+        /* its first run remembers the tags kept, the later ones (every split) pass them unread */
+        lean.known_kept = known_kept;
+        if (lean.decide_tag == decide_tag)
+            lean.decide_tag = decide_tag_remembering;
+        snprintf(lean_name, sizeof(lean_name), "%s (lean, as text, known tags)", name);
         check_cb_once(lean_name, in, expected, o, &lean);
     }
 }
@@ -410,6 +472,48 @@ static void test_oversized(void)
     free(out);
 }
 
+/* a tag known kept is not decided again where it passes; inside a <noscript>, with an attribute
+ * to strip, or when it switches the text state, it is */
+static void test_known_kept(void)
+{
+    omote_html_rewriter_callbacks_t cbs = callbacks;
+    cbs.decide_tag = decide_tag_remembering;
+    cbs.wants_attributes = lean_as_text;
+    cbs.known_kept = known_kept;
+    omote_html_rewriter_options_t opts = {0};
+    static const char *const ping[] = {"ping"};
+    omote_html_rewriter_options_t strip_opts = {0};
+    strip_opts.strip_attributes = ping;
+    strip_opts.num_strip_attributes = 1;
+    static const struct {
+        const char *name, *in;
+        size_t decided, known;
+        int strip;
+    } cases[] = {
+        {"the second of two same tags", "<p><img src=/a.png alt=x><img src=/a.png alt=x></p>", 1, 1, 0},
+        {"not byte for byte the same", "<img src=/a.png alt=x><img src=/a.png alt=y>", 2, 0, 0},
+        {"removed tags are not known", "<img src=//tracker.example/p.gif><img src=//tracker.example/p.gif>", 2, 0, 0},
+        {"inside a <noscript>", "<img src=/b.png><noscript><img src=/b.png></noscript>", 3, 0, 0}, /* <noscript> is decided too */
+        {"with an attribute to strip", "<img src=/c.png ping=/p><img src=/c.png ping=/p>", 2, 0, 1},
+        {"a tag that switches the text state", "<script src=/d.js></script><script src=/d.js></script>", 2, 0, 0},
+        {"the tag cut by the chunk", "<img src=/e.png>", 1, 0, 0},
+    };
+    for (size_t c = 0; c != sizeof(cases) / sizeof(cases[0]); ++c) {
+        forget_kept_tags();
+        size_t decided = kept_tags.decided, known = kept_tags.known;
+        size_t len = strlen(cases[c].in), piece = c == sizeof(cases) / sizeof(cases[0]) - 1 ? 5 : 0;
+        char *out = rewrite_cb(cases[c].in, len, piece, cases[c].strip ? &strip_opts : &opts, &cbs, 0, NULL);
+        char *again = piece != 0 ? rewrite_cb(cases[c].in, len, piece, &opts, &cbs, 0, NULL) : NULL;
+        if (again != NULL) /* remembered by the first run, but cut in both */
+            decided += 1;
+        ok(kept_tags.decided - decided == cases[c].decided && kept_tags.known - known == cases[c].known,
+           "known kept: %s (decided %zu, known %zu)", cases[c].name, kept_tags.decided - decided, kept_tags.known - known);
+        free(out);
+        free(again);
+    }
+    forget_kept_tags();
+}
+
 static size_t load_pages(const char *dir, char **pages, size_t *lens, size_t cap)
 {
     DIR *d = opendir(dir);
@@ -458,7 +562,8 @@ static void test_real_pages(void)
     omote_html_rewriter_options_t strip_opts = {0};
     strip_opts.strip_attributes = ping;
     strip_opts.num_strip_attributes = 1;
-    int strip_stable = 1, lean_same = 1;
+    int strip_stable = 1, lean_same = 1, known_same = 1;
+    size_t known_before = kept_tags.known;
     omote_html_rewriter_callbacks_t lean = callbacks;
     lean.wants_attributes = lean_wants;
     for (size_t i = 0; i != n; ++i) {
@@ -478,6 +583,19 @@ static void test_real_pages(void)
                     lean_same = 0;
                 }
                 free(lean_out);
+            }
+            /* tags known kept pass unread: a first run remembers them, a second uses them */
+            omote_html_rewriter_callbacks_t known = lean;
+            known.decide_tag = decide_tag_remembering;
+            known.known_kept = known_kept;
+            for (int round = 0; round != 2; ++round) {
+                seed = seed * 1103515245 + 12345;
+                char *known_out = rewrite_cb(pages[i], lens[i], 1 + (seed >> 8) % 3000, &strip_opts, &known, keep_all, NULL);
+                if (strcmp(full, known_out) != 0) {
+                    printf("# page %zu differs with known tags (keep_all %d, round %d)\n", i, keep_all, round);
+                    known_same = 0;
+                }
+                free(known_out);
             }
             free(full);
         }
@@ -513,6 +631,9 @@ static void test_real_pages(void)
     ok(identity, "%zu real pages pass through byte-identical when nothing is removed", n);
     ok(strip_stable, "with ping stripped: same output for seeded random splits, output = input minus stripped bytes");
     ok(lean_same, "with the wants_attributes pre-filter, tags passing as text or not: same output as reading every tag, in random pieces");
+    ok(known_same && kept_tags.known > known_before,
+       "with tags known kept passing unread (%zu times): same output, in random pieces", kept_tags.known - known_before);
+    forget_kept_tags();
     ok(stable, "same output for seeded random splits of every page");
     printf("# %zu pages, %zu bytes, %zu elements removed by the test decider\n", n, total, removed);
     ok(removed > 0, "the test decider removed trackers from the real pages");
@@ -528,6 +649,7 @@ int main(void)
     test_oversized();
     test_strip_attributes();
     test_decide_attribute();
+    test_known_kept();
     test_real_pages();
     return done_testing();
 }

@@ -1096,11 +1096,72 @@ static void test_start_tags_as_text(void)
     is_str(r.names, "p div span br script title li a em ", "with decode_text, every start tag is delivered");
 }
 
+/* known_as_text: <img>, <link> and <script> are read, unless their bytes say "known" */
+static int read_img_link_script(void *ctx, const char *name, size_t len)
+{
+    int read = (len == 3 && memcmp(name, "img", 3) == 0) || (len == 4 && memcmp(name, "link", 4) == 0) ||
+               (len == 6 && memcmp(name, "script", 6) == 0);
+    return read ? OMOTE_HTML_ATTRS_READ : OMOTE_HTML_ATTRS_AS_TEXT;
+}
+
+static int says_known(void *ctx, const char *raw, size_t len)
+{
+    for (size_t i = 0; i + 5 <= len; ++i)
+        if (memcmp(raw + i, "known", 5) == 0)
+            return 1;
+    return 0;
+}
+
+static void feed_known(const char *in, size_t cut, struct as_text_run *r)
+{
+    omote_html_options_t opts = {0};
+    opts.wants_attributes = read_img_link_script;
+    opts.known_as_text = says_known;
+    opts.merge_text = 1;
+    opts.as_text_unless_initials = 1u << ('p' & 31);
+    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&opts);
+    omote_html_tokenizer_set_merge_end_tags(tok, 1);
+    memset(r, 0, sizeof(*r));
+    omote_html_tokenizer_feed(tok, in, cut, 0, collect_as_text, r);
+    omote_html_tokenizer_feed(tok, in + cut, strlen(in) - cut, 1, collect_as_text, r);
+    omote_html_tokenizer_free(tok);
+}
+
+/* A read start tag whose bytes the consumer knows passes as text, unless it may hold an attribute in
+ * as_text_unless_initials or switches the text state; a tag the cut falls in is read as usual. */
+static void test_known_as_text(void)
+{
+    static const char in[] = "<p><img src=known.png alt=\"a>b\"><img src=other.png><link href=known.css rel=x>"
+                             "<img src=known.png Ping=1><script src=known.js></script><img src=known.png/>x";
+    struct as_text_run r;
+    feed_known(in, 0, &r);
+    is_str(r.names, "img img script ", "known: the tags known are not delivered");
+    int bytes_ok = 1, names_ok = 1;
+    for (size_t cut = 1; cut < strlen(in); ++cut) {
+        feed_known(in, cut, &r);
+        if (r.raw_len != strlen(in) || memcmp(r.raw, in, r.raw_len) != 0)
+            bytes_ok = 0;
+        const char *at = r.names;
+        for (int must = 0; must != 3; ++must) {
+            const char *want = must == 2 ? "script " : "img ", *hit = strstr(at, want);
+            if (hit == NULL) {
+                printf("#   cut at %zu: %s\n", cut, r.names);
+                names_ok = 0;
+                break;
+            }
+            at = hit + strlen(want);
+        }
+    }
+    ok(bytes_ok, "known: the bytes come out whole and in order at every cut");
+    ok(names_ok, "known: the tags that must be seen are delivered at every cut");
+}
+
 int main(void)
 {
     test_entity_bounds();
     test_skipped_initials();
     test_start_tags_as_text();
+    test_known_as_text();
     test_own_cases();
     test_stop();
     test_merged_end_tags();

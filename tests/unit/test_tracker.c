@@ -462,6 +462,42 @@ static void test_script_cache(const omote_rules_t *rules)
     omote_tracker_cache_free(cache);
 }
 
+/* start tags judged to stay are known by their bytes, page URL and consent, in one generation */
+static void test_known_tags(const omote_rules_t *rules)
+{
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
+    omote_tracker_page_t page = {rules, "https://shop.example/p/1", "shop.example", NULL, 0, NULL, 0, cache, 5};
+    const char img[] = "<img src=\"/a.png\" srcset=\"/a2.png 2x\" alt=x>", pixel[] = "<img src=/img/pixel.gif>",
+               script[] = "<script src=/app.js>", link[] = "<link rel=preconnect href=https://cdn.example>";
+    uint64_t hits, misses;
+    ok(!omote_tracker_tag_known_kept(&page, img, sizeof(img) - 1), "a tag not judged yet is not known");
+    is_int(judge(&page, img), OMOTE_REWRITE_KEEP, "judged: kept");
+    ok(omote_tracker_tag_known_kept(&page, img, sizeof(img) - 1), "then known, by its bytes");
+    ok(!omote_tracker_tag_known_kept(&page, img, sizeof(img) - 2), "other bytes are not");
+    is_int(judge(&page, link), OMOTE_REWRITE_KEEP, "a first-party preconnect kept");
+    ok(omote_tracker_tag_known_kept(&page, link, sizeof(link) - 1), "and known");
+    is_int(judge(&page, pixel), OMOTE_REWRITE_REMOVE, "a pixel removed");
+    ok(!omote_tracker_tag_known_kept(&page, pixel, sizeof(pixel) - 1), "is never known kept");
+    is_int(judge(&page, script), OMOTE_REWRITE_KEEP, "a first-party <script src> kept");
+    ok(!omote_tracker_tag_known_kept(&page, script, sizeof(script) - 1), "is not remembered: it switches the text state");
+    page.url = "https://shop.example/p/2"; /* relative references resolve against the page */
+    ok(!omote_tracker_tag_known_kept(&page, img, sizeof(img) - 1), "another page URL does not know it");
+    page.url = "https://shop.example/p/1";
+    page.granted = 2;
+    ok(!omote_tracker_tag_known_kept(&page, img, sizeof(img) - 1), "nor another consent");
+    page.granted = 0;
+    ok(omote_tracker_tag_known_kept(&page, img, sizeof(img) - 1), "the same page and consent still do");
+    page.cache_epoch = 6;
+    ok(!omote_tracker_tag_known_kept(&page, img, sizeof(img) - 1), "a new epoch forgets");
+    omote_tracker_cache_tag_stats(cache, &hits, &misses);
+    ok(hits == 3 && misses == 7, "known 3 times, asked 7 times in vain (%llu, %llu)", (unsigned long long)hits,
+       (unsigned long long)misses);
+    page.cache = NULL;
+    is_int(judge(&page, img), OMOTE_REWRITE_KEEP, "without a cache");
+    ok(!omote_tracker_tag_known_kept(&page, img, sizeof(img) - 1), "nothing is known");
+    omote_tracker_cache_free(cache);
+}
+
 int main(void)
 {
     omote_rules_t *rules = omote_rules_create();
@@ -478,6 +514,7 @@ int main(void)
     test_cache_keys(rules);
     test_cache_eviction(rules);
     test_script_cache(rules);
+    test_known_tags(rules);
     omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
     omote_tracker_page_t cached = page;
     cached.cache = cache;
