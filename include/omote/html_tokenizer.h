@@ -119,6 +119,9 @@ typedef struct st_omote_html_options_t {
      * a token with `attrs_skipped`, as for 0. A tag with nothing after its name is asked too.
      */
     uint32_t as_text_unless_initials;
+    /** With as_text_unless_initials: the bits (c & 31) of those names' second bytes (of the byte
+     *  that ends a one-byte name), which a skipped name must also match; 0: any. */
+    uint32_t as_text_unless_seconds;
     /**
      * Optional, with the conditions of as_text_unless_initials: asked with the whole bytes of a
      * start tag for which wants_attributes returned OMOTE_HTML_ATTRS_READ, before its attributes

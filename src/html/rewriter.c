@@ -54,6 +54,7 @@ struct st_omote_html_rewriter_t {
     const char *run, *run_end; /* kept input bytes not written yet: [run, run_end) in the chunk */
     size_t *strip_name_lens;
     uint32_t strip_initials; /* the names' first bytes, as the tokenizer reports skipped ones (skipped_initials) */
+    uint32_t strip_seconds;  /* and their second bytes (as_text_unless_seconds) */
 
     int removing;
     char removing_name[MAX_NAME];
@@ -710,6 +711,7 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
         for (size_t i = 0; i != rw->opts.num_strip_attributes; ++i) {
             rw->strip_name_lens[i] = strlen(rw->opts.strip_attributes[i]);
             rw->strip_initials |= rw->strip_name_lens[i] != 0 ? 1u << (rw->opts.strip_attributes[i][0] & 31) : ~0u;
+            rw->strip_seconds |= rw->strip_name_lens[i] >= 2 ? 1u << (rw->opts.strip_attributes[i][1] & 31) : ~0u;
         }
     }
     omote_html_options_t tok_opts = {0};
@@ -720,6 +722,7 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
     if (rw->cb.wants_attributes != NULL && rw->cb.known_kept != NULL)
         tok_opts.known_as_text = known_as_text;
     tok_opts.as_text_unless_initials = rw->strip_initials; /* a tag that may hold one to strip must be read */
+    tok_opts.as_text_unless_seconds = rw->strip_seconds;
     tok_opts.merge_text = 1;
     rw->tok = omote_html_tokenizer_create(&tok_opts);
     rw->merging_end_tags = 1;

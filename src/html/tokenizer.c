@@ -171,6 +171,7 @@ struct st_omote_html_tokenizer_t {
     int as_text;    /* and it may join the pending text (OMOTE_HTML_ATTRS_AS_TEXT) */
     int may_be_known; /* read, but known_as_text may be asked first (fast_tag) */
     uint32_t skipped_initials; /* their names' first bytes, as omote_html_token_t has them */
+    uint32_t skipped_seconds;  /* the second bytes of those among them in as_text_unless_initials */
     struct st_attr_rec_t *attrs;
     omote_html_attr_t *out_attrs;
     size_t num_attrs, attrs_cap;
@@ -363,7 +364,7 @@ static void begin_token(omote_html_tokenizer_t *tok, omote_html_token_kind_t kin
     tok->pub_off = tok->pub_len = tok->sys_off = tok->sys_len = 0;
     tok->has_name = tok->has_pub = tok->has_sys = tok->self_closing = tok->force_quirks = 0;
     tok->skip_attrs = tok->as_text = tok->may_be_known = 0;
-    tok->skipped_initials = 0;
+    tok->skipped_initials = tok->skipped_seconds = 0;
     tok->num_attrs = 0;
     tok->flen = NULL;
     if (kind == OMOTE_HTML_START_TAG || kind == OMOTE_HTML_END_TAG) {
@@ -742,6 +743,23 @@ static void emit_construct(omote_html_tokenizer_t *tok, size_t p, omote_html_tok
     tok->tstart = p;
 }
 
+/* A skipped attribute name starts at `p`: its first byte, and for a name that may be one of
+ * as_text_unless_initials' its second (the byte ending a one-byte name; any past the chunk). */
+static inline void note_skipped_name(omote_html_tokenizer_t *tok, size_t p)
+{
+    unsigned first = tok->s[p] & 31;
+    tok->skipped_initials |= 1u << first;
+    if ((tok->opts.as_text_unless_initials >> first) & 1)
+        tok->skipped_seconds |= p + 1 < tok->len ? 1u << (tok->s[p + 1] & 31) : ~0u;
+}
+
+/* Whether a skipped attribute may be one that keeps the tag from passing as text. */
+static inline int may_hold_unless(const omote_html_tokenizer_t *tok)
+{
+    return (tok->skipped_initials & tok->opts.as_text_unless_initials) != 0 &&
+           (tok->opts.as_text_unless_seconds == 0 || (tok->skipped_seconds & tok->opts.as_text_unless_seconds) != 0);
+}
+
 /* The text state a start tag named `n` switches to, as the tree builder would for HTML content. */
 static int content_after(const char *n, size_t len)
 {
@@ -769,7 +787,7 @@ static void emit_tag(omote_html_tokenizer_t *tok, size_t p)
     int is_start = tok->kind == OMOTE_HTML_START_TAG;
     int content = is_start ? content_after(tok->sb + tok->name_off, tok->name_len) : S_DATA;
     /* a tag that switches the text state is never text: the consumer must learn of the switch */
-    if (tok->as_text && (content != S_DATA || (tok->skipped_initials & tok->opts.as_text_unless_initials) != 0))
+    if (tok->as_text && (content != S_DATA || may_hold_unless(tok)))
         tok->as_text = 0;
     emit_construct(tok, p, tok->kind);
     if ((tok->content = content) != S_DATA) {
@@ -1347,7 +1365,7 @@ before_name:
         return skip_suspend(tok, S_BEFORE_ATTR_NAME, probe);
     if (s[p] == '/' || s[p] == '>')
         goto after_name; /* reconsumed there */
-    tok->skipped_initials |= 1u << (s[p] & 31);
+    note_skipped_name(tok, p);
     ++p; /* the name's first byte, which may be '=' */
 name:
     p = scan_run(s, p, len, K_WS | K_SLASH | K_GT | K_EQ);
@@ -1370,7 +1388,7 @@ after_name:
     case '>':
         goto end;
     default: /* another attribute's name starts with this byte */
-        tok->skipped_initials |= 1u << (s[p - 1] & 31);
+        note_skipped_name(tok, p - 1);
         goto name;
     }
 before_value:
@@ -1448,9 +1466,9 @@ static size_t find_tag_end(omote_html_tokenizer_t *tok, size_t p)
 static size_t probe_known(omote_html_tokenizer_t *tok, size_t p)
 {
     int state = tok->state;
-    uint32_t initials = tok->skipped_initials;
+    uint32_t initials = tok->skipped_initials, seconds = tok->skipped_seconds;
     size_t end = find_tag_end(tok, p);
-    if (end != SIZE_MAX && (tok->skipped_initials & tok->opts.as_text_unless_initials) == 0 &&
+    if (end != SIZE_MAX && !may_hold_unless(tok) &&
         end - tok->mstart <= tok->opts.max_carry_bytes &&
         tok->opts.known_as_text(tok->ctx, (const char *)tok->s + tok->mstart, end - tok->mstart)) {
         tok->skip_attrs = tok->as_text = 1;
@@ -1459,6 +1477,7 @@ static size_t probe_known(omote_html_tokenizer_t *tok, size_t p)
     }
     tok->state = state;
     tok->skipped_initials = initials;
+    tok->skipped_seconds = seconds;
     tok->self_closing = 0;
     return SIZE_MAX;
 }

@@ -1065,8 +1065,10 @@ omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page
         omote_tracker_cache_t *cache = page->cache;
         cache_follow_page(cache, page);
         size_t url_len = strlen(page->url);
-        verdict_remember(&cache->tags, tag_key_hash(cache, page, url_len, tag->raw, tag->raw_len), page->granted, page->url, url_len,
-                         tag->raw, tag->raw_len, NULL);
+        uint64_t h = tag_key_hash(cache, page, url_len, tag->raw, tag->raw_len);
+        /* known already when it came whole anyway (cut by a chunk, inside a <noscript>, a ping to look at) */
+        if (verdict_find(&cache->tags, h, page->granted, page->url, url_len, tag->raw, tag->raw_len) == NULL)
+            verdict_remember(&cache->tags, h, page->granted, page->url, url_len, tag->raw, tag->raw_len, NULL);
     }
     return verdict;
 }

@@ -1046,19 +1046,44 @@ static int collect_as_text(void *ctx, const omote_html_token_t *t)
     return 0;
 }
 
-static void feed_as_text(const char *in, size_t cut, int decode_text, struct as_text_run *r)
+static void feed_as_text_unless(const char *in, size_t cut, int decode_text, uint32_t seconds, struct as_text_run *r)
 {
     omote_html_options_t opts = {0};
     opts.wants_attributes = all_as_text_but_a;
     opts.merge_text = 1;
     opts.decode_text = decode_text;
     opts.as_text_unless_initials = 1u << ('p' & 31);
+    opts.as_text_unless_seconds = seconds;
     omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&opts);
     omote_html_tokenizer_set_merge_end_tags(tok, 1);
     memset(r, 0, sizeof(*r));
     omote_html_tokenizer_feed(tok, in, cut, 0, collect_as_text, r);
     omote_html_tokenizer_feed(tok, in + cut, strlen(in) - cut, 1, collect_as_text, r);
     omote_html_tokenizer_free(tok);
+}
+
+static void feed_as_text(const char *in, size_t cut, int decode_text, struct as_text_run *r)
+{
+    feed_as_text_unless(in, cut, decode_text, 0, r);
+}
+
+/* as_text_unless_seconds: "property" and a one-byte "p" are not "ping", "PIng" may be; a name
+ * whose second byte lies past the chunk may be too */
+static void test_as_text_unless_seconds(void)
+{
+    static const char in[] = "<meta property=og><b p=1><span PIng=z><i p>x";
+    struct as_text_run r;
+    feed_as_text_unless(in, 0, 0, 1u << ('i' & 31), &r);
+    is_str(r.names, "span ", "unless seconds: only the tag that may hold \"ping\" is delivered");
+    feed_as_text_unless(in, 0, 0, 0, &r);
+    is_str(r.names, "meta b span i ", "without them, every tag with a name starting with p is");
+    int ok_all = 1;
+    for (size_t cut = 1; cut < strlen(in); ++cut) {
+        feed_as_text_unless(in, cut, 0, 1u << ('i' & 31), &r);
+        if (r.raw_len != strlen(in) || memcmp(r.raw, in, r.raw_len) != 0 || strstr(r.names, "span ") == NULL)
+            ok_all = 0;
+    }
+    ok(ok_all, "unless seconds: the bytes whole and <span PIng> delivered at every cut");
 }
 
 /*
@@ -1161,6 +1186,7 @@ int main(void)
     test_entity_bounds();
     test_skipped_initials();
     test_start_tags_as_text();
+    test_as_text_unless_seconds();
     test_known_as_text();
     test_own_cases();
     test_stop();
