@@ -19,9 +19,12 @@
  * resource type, page host and the part of the page URL it resolves against) for one thread: a
  * shop serves the same pages with the same asset URLs again and again, and resolving plus a
  * decision costs a microsecond or more in a cache-cold rule set. A configured vendor is kept as
- * the vendor, so the visitor's consent still decides. Entries are compared in full, never by hash
- * alone; a new epoch (a reload's generation), or other rules, policy or first-party domains,
- * forget everything, and so does filling up. Not thread-safe: one per thread.
+ * the vendor, so the visitor's consent still decides. It also remembers inline script verdicts
+ * (omote_tracker_judge_script_text; by page host, consent and text) and the start tags judged to
+ * stay (omote_tracker_tag_known_kept; by page URL, consent and the tag's bytes), each in a bounded
+ * arena allocated on first use. Entries are compared in full, never by hash alone; a new epoch (a
+ * reload's generation), or other rules, policy or first-party domains, forget everything, and so
+ * does filling up. Not thread-safe: one per thread.
  */
 typedef struct st_omote_tracker_cache_t omote_tracker_cache_t;
 

@@ -1313,8 +1313,8 @@ static size_t st_between_attrs(omote_html_tokenizer_t *tok, size_t p, int c)
     }
 }
 
-/* Leaves skip_attrs at the chunk's end in `state`, to resume there with the next chunk. */
-/* `probe`: skip_attrs only looks for the tag's end (probe_known), and the chunk ended first */
+/* Leaves skip_attrs at the chunk's end in `state`, to resume there with the next chunk; when it
+ * only probes for the tag's end (probe_known), SIZE_MAX says the chunk ended first. */
 static size_t skip_suspend(omote_html_tokenizer_t *tok, int state, int probe)
 {
     if (probe)
@@ -1465,7 +1465,7 @@ static size_t find_tag_end(omote_html_tokenizer_t *tok, size_t p)
  */
 static size_t probe_known(omote_html_tokenizer_t *tok, size_t p)
 {
-    int state = tok->state;
+    int state = tok->state, self_closing = tok->self_closing;
     uint32_t initials = tok->skipped_initials, seconds = tok->skipped_seconds;
     size_t end = find_tag_end(tok, p);
     if (end != SIZE_MAX && !may_hold_unless(tok) &&
@@ -1478,7 +1478,7 @@ static size_t probe_known(omote_html_tokenizer_t *tok, size_t p)
     tok->state = state;
     tok->skipped_initials = initials;
     tok->skipped_seconds = seconds;
-    tok->self_closing = 0;
+    tok->self_closing = self_closing;
     return SIZE_MAX;
 }
 
