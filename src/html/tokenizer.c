@@ -1165,12 +1165,17 @@ static size_t st_attr_name(omote_html_tokenizer_t *tok, size_t p)
     }
 }
 
-/* "&amp;" whole in this chunk at `p`: the reference that query strings in URLs are full of (eight
- * in a typical srcset), decoded here rather than through the reference states, whose answer for it
- * is the same '&' (a named reference that ends with ';' is decoded in attribute values too) */
-static inline int is_amp_ref(const omote_html_tokenizer_t *tok, size_t p)
+/* "&amp;" whole in this chunk at `*p`: the reference that query strings in URLs are full of (eight
+ * in a typical srcset), appended as '&' here (1, `*p` moved past it) rather than through the
+ * reference states, whose answer is the same (a named reference ending with ';' is decoded in
+ * attribute values too); 0 leaves it to them */
+static inline int take_amp_ref(omote_html_tokenizer_t *tok, size_t *p)
 {
-    return p + 5 <= tok->len && memcmp(tok->s + p + 1, "amp;", 4) == 0;
+    if (*p + 5 > tok->len || memcmp(tok->s + *p + 1, "amp;", 4) != 0)
+        return 0;
+    put(tok, '&');
+    *p += 5;
+    return 1;
 }
 
 static size_t begin_charref(omote_html_tokenizer_t *tok, size_t p)
@@ -1201,11 +1206,9 @@ static size_t st_attr_value_quoted(omote_html_tokenizer_t *tok, size_t p, unsign
         if (a != NULL && a->value_in_raw)
             field_to_sb(tok, &a->value_off, &a->value_len, &a->value_in_raw, p);
         if (c == '&') {
-            if (!is_amp_ref(tok, p))
-                return begin_charref(tok, p);
-            put(tok, '&');
-            p += 5;
-            continue;
+            if (take_amp_ref(tok, &p))
+                continue;
+            return begin_charref(tok, p);
         }
         put_char(tok, p, c);
         ++p;
@@ -1238,11 +1241,9 @@ static size_t st_attr_value_unquoted(omote_html_tokenizer_t *tok, size_t p)
         if (a != NULL && a->value_in_raw)
             field_to_sb(tok, &a->value_off, &a->value_len, &a->value_in_raw, p);
         if (c == '&') {
-            if (!is_amp_ref(tok, p))
-                return begin_charref(tok, p);
-            put(tok, '&');
-            p += 5;
-            continue;
+            if (take_amp_ref(tok, &p))
+                continue;
+            return begin_charref(tok, p);
         }
         put_bytes(tok, "\xEF\xBF\xBD", 3); /* NUL */
         ++p;

@@ -218,6 +218,15 @@ struct st_verdict_cache_t {
     uint64_t hits, misses;
 };
 
+/* The hash of the two parts that start every key of a page's lookups (the page host and base part;
+ * the page URL), with the parts: a page's lookups come in a row, and the parts are compared byte
+ * for byte, so a memo is never taken for another page's. */
+struct st_hash_memo_t {
+    char bytes[CACHE_PREFIX_MEMO_MAX];
+    size_t a_len, b_len; /* a_len SIZE_MAX: none yet */
+    uint64_t hash;
+};
+
 struct st_omote_tracker_cache_t {
     /* the generation the entries belong to: the epoch, and what a page names that decisions depend on */
     uint64_t epoch;
@@ -231,18 +240,8 @@ struct st_omote_tracker_cache_t {
     char *arena;
     size_t arena_used, arena_size;
     struct st_verdict_cache_t scripts, tags;
-    struct {
-        char bytes[CACHE_PREFIX_MEMO_MAX];
-        size_t len;
-        uint64_t hash;
-    } page_url; /* the tag key's page URL and its hash, memoised as `prefix` below */
-    /* the last (page host, base part) hashed, with its hash: a page's lookups come in a row, and
-     * the prefix is compared byte for byte, so a memo is never taken for another page's */
-    struct {
-        char bytes[CACHE_PREFIX_MEMO_MAX];
-        size_t host_len, base_len;
-        uint64_t hash;
-    } prefix;
+    struct st_hash_memo_t prefix;   /* URL decisions: page host, base part */
+    struct st_hash_memo_t page_url; /* start tags known kept: page URL */
 };
 
 omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
@@ -256,8 +255,7 @@ omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
     cache->max_entries = (uint32_t)n;
     cache->slot_mask = (uint32_t)(2 * n - 1); /* at most half full: probes stay short */
     cache->arena_size = n * CACHE_RECORD_BYTES;
-    cache->prefix.host_len = SIZE_MAX; /* no memo yet */
-    cache->page_url.len = SIZE_MAX;
+    cache->prefix.a_len = cache->page_url.a_len = SIZE_MAX; /* no memo yet */
     cache->scripts = (struct st_verdict_cache_t){.num_slots = SCRIPT_CACHE_SLOTS, .arena_size = SCRIPT_CACHE_ARENA};
     cache->tags = (struct st_verdict_cache_t){.num_slots = TAG_CACHE_SLOTS, .arena_size = TAG_CACHE_ARENA};
     if ((cache->slots = calloc(2 * n, sizeof(*cache->slots))) == NULL || (cache->arena = malloc(cache->arena_size)) == NULL)
@@ -355,19 +353,18 @@ static uint64_t hash_bytes(uint64_t h, const char *p, size_t len)
     return h ^ (h >> 32);
 }
 
-/* The hash of the page host and base part that start every key of a page's lookups. */
-static uint64_t prefix_hash(omote_tracker_cache_t *cache, const char *host, size_t host_len, const char *base, size_t base_len)
+static uint64_t memo_hash(struct st_hash_memo_t *memo, uint64_t seed, const char *a, size_t a_len, const char *b, size_t b_len)
 {
-    if (host_len == cache->prefix.host_len && base_len == cache->prefix.base_len &&
-        memcmp(cache->prefix.bytes, host, host_len) == 0 && memcmp(cache->prefix.bytes + host_len, base, base_len) == 0)
-        return cache->prefix.hash;
-    uint64_t h = hash_bytes(hash_bytes(0x6a09e667f3bcc909ull, host, host_len), base, base_len);
-    if (host_len + base_len <= sizeof(cache->prefix.bytes)) {
-        memcpy(cache->prefix.bytes, host, host_len);
-        memcpy(cache->prefix.bytes + host_len, base, base_len);
-        cache->prefix.host_len = host_len;
-        cache->prefix.base_len = base_len;
-        cache->prefix.hash = h;
+    if (a_len == memo->a_len && b_len == memo->b_len && memcmp(memo->bytes, a, a_len) == 0 &&
+        memcmp(memo->bytes + a_len, b, b_len) == 0)
+        return memo->hash;
+    uint64_t h = hash_bytes(hash_bytes(seed, a, a_len), b, b_len);
+    if (a_len + b_len <= sizeof(memo->bytes)) {
+        memcpy(memo->bytes, a, a_len);
+        memcpy(memo->bytes + a_len, b, b_len);
+        memo->a_len = a_len;
+        memo->b_len = b_len;
+        memo->hash = h;
     }
     return h;
 }
@@ -478,7 +475,8 @@ int omote_tracker_judge_url(const omote_tracker_page_t *page, const char *ref, s
         return judge_uncached(page, ref, len, type, why, &rec, url, &url_len) == 1;
 
     cache_follow_page(cache, page);
-    uint64_t h64 = hash_bytes(prefix_hash(cache, page->host, host_len, page->url, base_len) ^ ((uint64_t)type << 56), ref, len);
+    uint64_t prefix = memo_hash(&cache->prefix, 0x6a09e667f3bcc909ull, page->host, host_len, page->url, base_len);
+    uint64_t h64 = hash_bytes(prefix ^ ((uint64_t)type << 56), ref, len);
     uint32_t h = (uint32_t)h64 != 0 ? (uint32_t)h64 : 1; /* 0 marks an empty slot */
     uint32_t i = (uint32_t)(h64 >> 32) & cache->slot_mask;
     for (; cache->slots[i].hash != 0; i = (i + 1) & cache->slot_mask) {
@@ -1016,24 +1014,10 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
     return verdict;
 }
 
-/* The hash of the page URL that starts every tag key of a page: memoised, as a page's tags come in a row. */
-static uint64_t page_url_hash(omote_tracker_cache_t *cache, const char *url, size_t len)
-{
-    if (len == cache->page_url.len && memcmp(cache->page_url.bytes, url, len) == 0)
-        return cache->page_url.hash;
-    uint64_t h = hash_bytes(0x3c6ef372fe94f82bull, url, len);
-    if (len <= sizeof(cache->page_url.bytes)) {
-        memcpy(cache->page_url.bytes, url, len);
-        cache->page_url.len = len;
-        cache->page_url.hash = h;
-    }
-    return h;
-}
-
 static uint64_t tag_key_hash(omote_tracker_cache_t *cache, const omote_tracker_page_t *page, size_t url_len, const char *raw,
                              size_t len)
 {
-    uint64_t h = hash_bytes(page_url_hash(cache, page->url, url_len) ^ page->granted, raw, len);
+    uint64_t h = hash_bytes(memo_hash(&cache->page_url, 0x3c6ef372fe94f82bull, page->url, url_len, "", 0) ^ page->granted, raw, len);
     return h != 0 ? h : 1; /* 0 marks an empty slot */
 }
 

@@ -1046,6 +1046,17 @@ static int collect_as_text(void *ctx, const omote_html_token_t *t)
     return 0;
 }
 
+/* feeds `in` cut in two at `cut`, with end tags merged, collecting into `r` */
+static void feed_cut(const omote_html_options_t *opts, const char *in, size_t cut, struct as_text_run *r)
+{
+    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(opts);
+    omote_html_tokenizer_set_merge_end_tags(tok, 1);
+    memset(r, 0, sizeof(*r));
+    omote_html_tokenizer_feed(tok, in, cut, 0, collect_as_text, r);
+    omote_html_tokenizer_feed(tok, in + cut, strlen(in) - cut, 1, collect_as_text, r);
+    omote_html_tokenizer_free(tok);
+}
+
 static void feed_as_text_unless(const char *in, size_t cut, int decode_text, uint32_t seconds, struct as_text_run *r)
 {
     omote_html_options_t opts = {0};
@@ -1054,12 +1065,7 @@ static void feed_as_text_unless(const char *in, size_t cut, int decode_text, uin
     opts.decode_text = decode_text;
     opts.as_text_unless_initials = 1u << ('p' & 31);
     opts.as_text_unless_seconds = seconds;
-    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&opts);
-    omote_html_tokenizer_set_merge_end_tags(tok, 1);
-    memset(r, 0, sizeof(*r));
-    omote_html_tokenizer_feed(tok, in, cut, 0, collect_as_text, r);
-    omote_html_tokenizer_feed(tok, in + cut, strlen(in) - cut, 1, collect_as_text, r);
-    omote_html_tokenizer_free(tok);
+    feed_cut(&opts, in, cut, r);
 }
 
 static void feed_as_text(const char *in, size_t cut, int decode_text, struct as_text_run *r)
@@ -1144,12 +1150,7 @@ static void feed_known(const char *in, size_t cut, struct as_text_run *r)
     opts.known_as_text = says_known;
     opts.merge_text = 1;
     opts.as_text_unless_initials = 1u << ('p' & 31);
-    omote_html_tokenizer_t *tok = omote_html_tokenizer_create(&opts);
-    omote_html_tokenizer_set_merge_end_tags(tok, 1);
-    memset(r, 0, sizeof(*r));
-    omote_html_tokenizer_feed(tok, in, cut, 0, collect_as_text, r);
-    omote_html_tokenizer_feed(tok, in + cut, strlen(in) - cut, 1, collect_as_text, r);
-    omote_html_tokenizer_free(tok);
+    feed_cut(&opts, in, cut, r);
 }
 
 /* A read start tag whose bytes the consumer knows passes as text, unless it may hold an attribute in
