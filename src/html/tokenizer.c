@@ -170,6 +170,7 @@ struct st_omote_html_tokenizer_t {
     int skip_attrs; /* this tag's attributes are scanned over, not recorded (wants_attributes) */
     int as_text;    /* and it may join the pending text (OMOTE_HTML_ATTRS_AS_TEXT) */
     int may_be_known; /* read, but known_as_text may be asked first (fast_tag) */
+    int known_missed; /* start_tag_passes asked known_as_text for the tag the tag states take next: not again */
     uint32_t skipped_initials; /* their names' first bytes, as omote_html_token_t has them */
     uint32_t skipped_seconds;  /* the second bytes of those among them in as_text_unless_initials */
     struct st_attr_rec_t *attrs;
@@ -808,6 +809,8 @@ static void emit_other(omote_html_tokenizer_t *tok, size_t p)
 /* ---- text states ---- */
 
 static size_t fast_tag(omote_html_tokenizer_t *tok, size_t p);
+static size_t start_tag_passes(omote_html_tokenizer_t *tok, size_t q);
+static int passes_as_text(const omote_html_tokenizer_t *tok, int wants);
 
 /*
  * Whether the '<' at `q` in RCDATA, RAWTEXT or script data is text for sure, judging by the
@@ -842,6 +845,8 @@ static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
     int st = tok->state;
     /* end tags that join the text around them (merge_end_tags with merge_text) */
     int end_tags_are_text = tok->merge_end_tags && tok->opts.merge_text;
+    /* start tags that may (OMOTE_HTML_ATTRS_AS_TEXT, known_as_text) */
+    int start_tags_may_pass = tok->opts.wants_attributes != NULL && passes_as_text(tok, OMOTE_HTML_ATTRS_AS_TEXT);
 
     if (st == S_PLAINTEXT)
         return len;
@@ -868,6 +873,10 @@ static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
                 (e = scan_run(s, q + 3, len, K_WS | K_SLASH | K_GT)) < len && s[e] == '>' &&
                 e + 1 - q <= tok->opts.max_carry_bytes) {
                 q = e;
+                continue;
+            }
+            if (start_tags_may_pass && q + 1 < len && (e = start_tag_passes(tok, q)) != 0) {
+                q = e - 1;
                 continue;
             }
             break;
@@ -1062,8 +1071,9 @@ static void ask_wants_attributes(omote_html_tokenizer_t *tok)
     int wants = tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len);
     tok->skip_attrs = wants == OMOTE_HTML_ATTRS_SKIP || wants == OMOTE_HTML_ATTRS_AS_TEXT;
     tok->as_text = passes_as_text(tok, wants);
-    tok->may_be_known = !tok->skip_attrs && tok->opts.known_as_text != NULL && passes_as_text(tok, OMOTE_HTML_ATTRS_AS_TEXT) &&
+    tok->may_be_known = !tok->skip_attrs && !tok->known_missed && tok->opts.known_as_text != NULL && passes_as_text(tok, OMOTE_HTML_ATTRS_AS_TEXT) &&
                         content_after(tok->sb + tok->name_off, tok->name_len) == S_DATA;
+    tok->known_missed = 0;
 }
 
 /* A start tag that ends right after its name ("<li>"): only whether it may pass as text is asked. */
@@ -1481,6 +1491,48 @@ static size_t probe_known(omote_html_tokenizer_t *tok, size_t p)
     tok->skipped_seconds = seconds;
     tok->self_closing = self_closing;
     return SIZE_MAX;
+}
+
+/*
+ * A start tag at `q` in the data state that passes as text (an OMOTE_HTML_ATTRS_AS_TEXT name, or
+ * a known one), decided from the chunk's bytes without building a token: the same questions, in
+ * the same order, as the tag states would ask, and the same conditions (whole in the chunk, no
+ * switch of text state, no name in as_text_unless_initials, within max_carry_bytes). Returns the
+ * tag's end, and it joins the text run as a merged end tag does; 0: the tag states take it from
+ * `q`. Names the states would rewrite (uppercase, NUL) are left to them.
+ */
+static size_t start_tag_passes(omote_html_tokenizer_t *tok, size_t q)
+{
+    const unsigned char *s = tok->s;
+    const char *name = (const char *)s + q + 1;
+    size_t len = tok->len, e, end;
+    int wants;
+
+    if (s[q + 1] < 'a' || s[q + 1] > 'z')
+        return 0;
+    e = scan_run(s, q + 2, len, K_WS | K_SLASH | K_GT | K_UPPER | K_NUL);
+    if (e == len || (kclass[s[e]] & (K_UPPER | K_NUL)) != 0 || content_after(name, e - (q + 1)) != S_DATA)
+        return 0;
+    wants = tok->opts.wants_attributes(tok->ctx, name, e - (q + 1));
+    if (wants == OMOTE_HTML_ATTRS_SKIP)
+        return 0;
+    /* a read tag is asked about only with something after its name (fast_tag) */
+    if (wants != OMOTE_HTML_ATTRS_AS_TEXT && (tok->opts.known_as_text == NULL || s[e] == '>'))
+        return 0;
+    tok->skipped_initials = tok->skipped_seconds = 0;
+    if (s[e] == '>') {
+        end = e + 1;
+    } else {
+        tok->state = s[e] == '/' ? S_SELF_CLOSING : S_BEFORE_ATTR_NAME;
+        end = find_tag_end(tok, e + 1);
+        tok->state = S_DATA;
+    }
+    if (end == SIZE_MAX || end - q > tok->opts.max_carry_bytes || may_hold_unless(tok))
+        return 0;
+    if (wants == OMOTE_HTML_ATTRS_AS_TEXT || tok->opts.known_as_text(tok->ctx, (const char *)s + q, end - q))
+        return end;
+    tok->known_missed = 1;
+    return 0;
 }
 
 /*

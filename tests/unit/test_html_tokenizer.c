@@ -1028,6 +1028,7 @@ struct as_text_run {
     char raw[512];
     size_t raw_len;
     char names[256]; /* the start tags delivered, each followed by ' ' */
+    int known_asks;  /* calls of says_known */
 };
 
 static int collect_as_text(void *ctx, const omote_html_token_t *t)
@@ -1137,6 +1138,7 @@ static int read_img_link_script(void *ctx, const char *name, size_t len)
 
 static int says_known(void *ctx, const char *raw, size_t len)
 {
+    ++((struct as_text_run *)ctx)->known_asks;
     for (size_t i = 0; i + 5 <= len; ++i)
         if (memcmp(raw + i, "known", 5) == 0)
             return 1;
@@ -1182,6 +1184,19 @@ static void test_known_as_text(void)
     ok(names_ok, "known: the tags that must be seen are delivered at every cut");
 }
 
+/* Whole in their chunk, tags pass as text straight from the text state; a name with uppercase
+ * takes the tag states, which lowercase it before they ask. Each tag is asked about once. */
+static void test_start_tags_pass_from_text(void)
+{
+    static const char in[] = "<img src=other.png><IMG SRC=known.png><Div class=x><img/known><img>"
+                             "<b ping=1><x>z";
+    struct as_text_run r;
+    feed_known(in, 0, &r);
+    is_str(r.names, "img img b ", "from text: the unknown, the bare and the ping-like tags are delivered");
+    is_int(r.known_asks, 3, "from text: known_as_text asked once for each read tag with attributes");
+    ok(r.raw_len == strlen(in) && memcmp(r.raw, in, r.raw_len) == 0, "from text: every byte once, in order");
+}
+
 int main(void)
 {
     test_entity_bounds();
@@ -1189,6 +1204,7 @@ int main(void)
     test_start_tags_as_text();
     test_as_text_unless_seconds();
     test_known_as_text();
+    test_start_tags_pass_from_text();
     test_own_cases();
     test_stop();
     test_merged_end_tags();
