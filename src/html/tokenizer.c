@@ -845,7 +845,7 @@ static size_t st_text(omote_html_tokenizer_t *tok, size_t p)
     int st = tok->state;
     /* end tags that join the text around them (merge_end_tags with merge_text) */
     int end_tags_are_text = tok->merge_end_tags && tok->opts.merge_text;
-    /* start tags that may (OMOTE_HTML_ATTRS_AS_TEXT, known_as_text) */
+    /* start tags that may join it too (OMOTE_HTML_ATTRS_AS_TEXT, known_as_text: start_tag_passes) */
     int start_tags_may_pass = tok->opts.wants_attributes != NULL && passes_as_text(tok, OMOTE_HTML_ATTRS_AS_TEXT);
 
     if (st == S_PLAINTEXT)
@@ -1071,8 +1071,8 @@ static void ask_wants_attributes(omote_html_tokenizer_t *tok)
     int wants = tok->opts.wants_attributes(tok->ctx, tok->sb + tok->name_off, tok->name_len);
     tok->skip_attrs = wants == OMOTE_HTML_ATTRS_SKIP || wants == OMOTE_HTML_ATTRS_AS_TEXT;
     tok->as_text = passes_as_text(tok, wants);
-    tok->may_be_known = !tok->skip_attrs && !tok->known_missed && tok->opts.known_as_text != NULL && passes_as_text(tok, OMOTE_HTML_ATTRS_AS_TEXT) &&
-                        content_after(tok->sb + tok->name_off, tok->name_len) == S_DATA;
+    tok->may_be_known = !tok->skip_attrs && !tok->known_missed && tok->opts.known_as_text != NULL &&
+                        passes_as_text(tok, OMOTE_HTML_ATTRS_AS_TEXT) && content_after(tok->sb + tok->name_off, tok->name_len) == S_DATA;
     tok->known_missed = 0;
 }
 
@@ -1474,13 +1474,19 @@ static size_t find_tag_end(omote_html_tokenizer_t *tok, size_t p)
  * answered OMOTE_HTML_ATTRS_AS_TEXT would, with its attributes only skipped. Returns its end, or
  * SIZE_MAX with the state as it was, and the attributes are read.
  */
+/* Whether a start tag from `from` to `end` (SIZE_MAX: not whole in the chunk), its attributes
+ * skipped, may join the text: whole, within the carry bound, no skipped name to look at. */
+static int whole_tag_may_pass(const omote_html_tokenizer_t *tok, size_t from, size_t end)
+{
+    return end != SIZE_MAX && end - from <= tok->opts.max_carry_bytes && !may_hold_unless(tok);
+}
+
 static size_t probe_known(omote_html_tokenizer_t *tok, size_t p)
 {
     int state = tok->state, self_closing = tok->self_closing;
     uint32_t initials = tok->skipped_initials, seconds = tok->skipped_seconds;
     size_t end = find_tag_end(tok, p);
-    if (end != SIZE_MAX && !may_hold_unless(tok) &&
-        end - tok->mstart <= tok->opts.max_carry_bytes &&
+    if (whole_tag_may_pass(tok, tok->mstart, end) &&
         tok->opts.known_as_text(tok->ctx, (const char *)tok->s + tok->mstart, end - tok->mstart)) {
         tok->skip_attrs = tok->as_text = 1;
         emit_tag(tok, end);
@@ -1527,7 +1533,7 @@ static size_t start_tag_passes(omote_html_tokenizer_t *tok, size_t q)
         end = find_tag_end(tok, e + 1);
         tok->state = S_DATA;
     }
-    if (end == SIZE_MAX || end - q > tok->opts.max_carry_bytes || may_hold_unless(tok))
+    if (!whole_tag_may_pass(tok, q, end))
         return 0;
     if (wants == OMOTE_HTML_ATTRS_AS_TEXT || tok->opts.known_as_text(tok->ctx, (const char *)s + q, end - q))
         return end;

@@ -661,14 +661,18 @@ static int start_admin(const omote_config_t *conf, omote_generation_t *gen, char
  * A proxied body is read in buffers of up to 2 MiB, each freed once it is sent. With glibc's
  * adaptive defaults, many such buffers coming and going at once leave a large free top of the
  * heap, which glibc hands back to the kernel (trim), so the next buffers fault their pages in
- * afresh: ~250 faults per 1.1 MB page under load, 0.67-1.38 ms of omote CPU per response where
- * reuse costs 0.49-0.52 ms. Keep up to 32 MiB free per arena, and take buffers up to 4 MiB from
- * the heap rather than a fresh mapping each.
+ * afresh: ~250 faults per 1.1 MB page under load. Take buffers up to 4 MiB from the heap rather
+ * than a fresh mapping each, and keep up to 8 MiB free at its top: a few large responses at a
+ * time reuse their pages (tests/integration: 8 MiB bodies, 4 at a time, ~15 faults each). Not
+ * more: what is kept free counts in RSS, and with 32 MiB kept 1,000 slow HTTP/1.1 readers grew
+ * omote by 49-68 MiB against the 64 MiB bound (test_hardening_slow; 29-40 MiB with 8 MiB or
+ * without these settings). Dozens of large pages at once fault again (the bench: ~100-175 per
+ * 1.1 MB page over 64 connections, where 32 MiB kept gave ~2).
  */
 static void keep_freed_buffers(void)
 {
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 }
 
 /*
