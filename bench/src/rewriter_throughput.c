@@ -8,9 +8,13 @@
  * (loader signatures, checked on every inline script), the visitor's purposes being the strictly
  * necessary ones, `why` filled on every decision and `<a ping>` judged by omote_tracker_judge_ping.
  *
- * Usage: omote_bench_rewriter [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache] [--stage NAME]
+ * Usage: omote_bench_rewriter [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache]
+ *                             [--copies N] [--no-runs] [--stage NAME]
  *   --cache: rule decisions go through a decision cache kept across runs, as an omote worker keeps
  *            one across requests (the pages are "served again"); without it every decision is cold.
+ *   --copies: each run serves every page under N URLs in turn ("?copy=K"), so that the pages the
+ *            cache is asked about are N times as many: a shop with more pages than it holds.
+ *   --no-runs: the cache keeps no runs of pages (omote_tracker_page_runs), to see what they save.
  *
  *   --stage: times only the named stage (to profile one stage with perf).
  * --digest prints FNV-1a 64 hashes over the tracker stage's outputs and over its decisions (what
@@ -205,8 +209,26 @@ static int tracker_known_kept(void *ctx, const char *raw, size_t len)
     return omote_tracker_tag_known_kept(&rc->page, raw, len);
 }
 
-static const omote_html_rewriter_callbacks_t tracker_callbacks = {judge_tag, judge_text, on_output, judge_attribute,
-                                                                  tracker_wants_attributes, tracker_known_kept};
+static size_t tracker_known_run(void *ctx, const char *bytes, size_t avail)
+{
+    struct run_ctx *rc = ctx;
+    return omote_tracker_run_known(&rc->page, bytes, avail);
+}
+
+static void tracker_passed_run(void *ctx, const char *bytes, size_t len)
+{
+    struct run_ctx *rc = ctx;
+    omote_tracker_remember_run(&rc->page, bytes, len);
+}
+
+/* by omote_tracker_page_runs, as omote's filter chooses them */
+static const omote_html_rewriter_callbacks_t tracker_callbacks[] = {
+    [OMOTE_TRACKER_RUNS_NONE] = {judge_tag, judge_text, on_output, judge_attribute, tracker_wants_attributes, tracker_known_kept},
+    [OMOTE_TRACKER_RUNS_KEEP] = {judge_tag, judge_text, on_output, judge_attribute, tracker_wants_attributes, tracker_known_kept,
+                                 NULL, tracker_passed_run},
+    [OMOTE_TRACKER_RUNS_USE] = {judge_tag, judge_text, on_output, judge_attribute, tracker_wants_attributes, tracker_known_kept,
+                                tracker_known_run, tracker_passed_run},
+};
 
 static int count_token(void *ctx, const omote_html_token_t *token)
 {
@@ -237,13 +259,20 @@ static void add_stats(struct totals *t, const omote_html_rewriter_stats_t *s)
 /* Feeds one page in chunks of `chunk` bytes through the stage `mode`. */
 static const omote_policy_t *policy; /* NULL with --signatures none */
 static omote_tracker_cache_t *decision_cache; /* --cache: decisions remembered across runs, as a worker does */
+static int page_copy;                         /* --copies: the copy being served (0: the page's own URL) */
+static int no_runs;                           /* --no-runs */
 
 static void run_page(int mode, const omote_rules_t *rules, const struct page *pg, size_t chunk, struct run_ctx *rc,
                      struct totals *totals)
 {
     static const char *const ping[] = {"ping"};
-    rc->page = (omote_tracker_page_t){rules, pg->url, pg->host, NULL, 0, policy, policy != NULL ? omote_policy_necessary(policy) : 0,
-                                      decision_cache, 1};
+    char copy_url[sizeof(pg->url) + 16];
+    if (page_copy == 0)
+        snprintf(copy_url, sizeof(copy_url), "%s", pg->url);
+    else
+        snprintf(copy_url, sizeof(copy_url), "%s?copy=%d", pg->url, page_copy);
+    rc->page = (omote_tracker_page_t){
+        rules, copy_url, pg->host, NULL, 0, policy, policy != NULL ? omote_policy_necessary(policy) : 0, decision_cache, 1};
     if (mode == MODE_TOKENIZER) {
         omote_html_tokenizer_t *tok = omote_html_tokenizer_create(NULL);
         for (size_t off = 0; off < pg->len || off == 0; off += chunk) {
@@ -260,7 +289,9 @@ static void run_page(int mode, const omote_rules_t *rules, const struct page *pg
         opts.strip_attributes = ping;
         opts.num_strip_attributes = 1;
     }
-    omote_html_rewriter_t *rw = omote_html_rewriter_create(&opts, mode == MODE_KEEP ? &keep_callbacks : &tracker_callbacks, rc);
+    omote_tracker_runs_t runs = mode == MODE_KEEP || no_runs ? OMOTE_TRACKER_RUNS_NONE : omote_tracker_page_runs(&rc->page);
+    const omote_html_rewriter_callbacks_t *cb = mode == MODE_KEEP ? &keep_callbacks : &tracker_callbacks[runs];
+    omote_html_rewriter_t *rw = omote_html_rewriter_create(&opts, cb, rc);
     for (size_t off = 0; off < pg->len || off == 0; off += chunk) {
         size_t n = pg->len - off < chunk ? pg->len - off : chunk;
         sink_reset(&rc->sink);
@@ -424,7 +455,7 @@ static omote_policy_t *load_policy(const char *path, omote_config_t **conf)
 int main(int argc, char **argv)
 {
     const char *dir = "../shared/testdata/pages", *rules_path = NULL, *signatures_path = DEFAULT_SIGNATURES;
-    int repeat = 7, tsv = 0, digest = 0, only_mode = -1;
+    int repeat = 7, tsv = 0, digest = 0, only_mode = -1, copies = 1;
     uint64_t out_digest = FNV64_OFFSET, why_digest = FNV64_OFFSET;
     omote_config_t *conf = NULL;
     omote_policy_t *own_policy = NULL;
@@ -445,6 +476,10 @@ int main(int argc, char **argv)
             digest = 1;
         } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
             repeat = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--copies") == 0 && i + 1 < argc) {
+            copies = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--no-runs") == 0) {
+            no_runs = 1;
         } else if (strcmp(argv[i], "--tsv") == 0) {
             tsv = 1;
         } else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc) {
@@ -457,13 +492,17 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: %s [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache] [--stage NAME]\n",
+            fprintf(stderr,
+                    "usage: %s [--pages DIR] [--rules FILE] [--signatures FILE|none] [--repeat N] [--tsv] [--digest] [--cache] "
+                    "[--copies N] [--no-runs] [--stage NAME]\n",
                     argv[0]);
             return 2;
         }
     }
     if (repeat < 1)
         repeat = 1;
+    if (copies < 1)
+        copies = 1;
     size_t num = load_pages(dir, pages, MAX_PAGES);
     if (num == 0) {
         fprintf(stderr, "no .html pages in %s\n", dir);
@@ -498,8 +537,9 @@ int main(int argc, char **argv)
                (unsigned long long)why_digest);
 
     if (!tsv) {
-        printf("pages: %zu from %s, %zu bytes; rules: %s (%zu filters); signatures: %s (%zu); median of %d runs\n", num, dir,
-               total, rules_path, num_filters, policy != NULL ? signatures_path : "none",
+        printf("pages: %zu from %s, %zu bytes, %d cop%s each; rules: %s (%zu filters); signatures: %s (%zu); median of %d runs\n",
+               num, dir,
+               total, copies, copies == 1 ? "y" : "ies", rules_path, num_filters, policy != NULL ? signatures_path : "none",
                policy != NULL ? omote_policy_num_signatures(policy) : 0, repeat);
         printf("%-20s %10s %10s %10s\n", "stage MB/s", "4 KiB", "16 KiB", "64 KiB");
     }
@@ -513,12 +553,14 @@ int main(int argc, char **argv)
             struct run_ctx rc = {{0}};
             for (int r = 0; r < nr; ++r) {
                 double t0 = now_sec();
-                for (size_t i = 0; i != num; ++i)
-                    run_page(mode, rules, &pages[i], chunk_sizes[c], &rc, NULL);
+                for (page_copy = 0; page_copy != copies; ++page_copy)
+                    for (size_t i = 0; i != num; ++i)
+                        run_page(mode, rules, &pages[i], chunk_sizes[c], &rc, NULL);
                 runs[r] = now_sec() - t0;
             }
+            page_copy = 0;
             qsort(runs, nr, sizeof(runs[0]), cmp_double);
-            mbps[c] = total / runs[nr / 2] / 1e6;
+            mbps[c] = (double)total * copies / runs[nr / 2] / 1e6;
             free(rc.sink.pieces);
             free(rc.sink.arena);
             if (tsv)
@@ -535,7 +577,9 @@ int main(int argc, char **argv)
         omote_tracker_cache_script_stats(decision_cache, &hits, &misses);
         printf("; inline script verdicts: %llu from it, %llu judged", (unsigned long long)hits, (unsigned long long)misses);
         omote_tracker_cache_tag_stats(decision_cache, &hits, &misses);
-        printf("; start tags known kept: %llu, asked but not known: %llu\n", (unsigned long long)hits, (unsigned long long)misses);
+        printf("; start tags known kept: %llu, asked but not known: %llu", (unsigned long long)hits, (unsigned long long)misses);
+        omote_tracker_cache_run_stats(decision_cache, &hits, &misses);
+        printf("; runs passed whole: %llu, asked but not known: %llu\n", (unsigned long long)hits, (unsigned long long)misses);
     }
     const omote_html_rewriter_stats_t *st = &totals[MODE_TRACKERS].stats;
     printf("%sremoved with trackers: %zu elements, %zu noscript blocks, %zu ping attributes, %zu bytes (%.2f%%); "

@@ -66,6 +66,16 @@ typedef struct st_omote_html_rewriter_callbacks_t {
      * unchanged without a decide_tag call, as OMOTE_HTML_ATTRS_AS_TEXT would make it.
      */
     int (*known_kept)(void *ctx, const char *raw, size_t len);
+    /**
+     * Optional, with wants_attributes (passed_run alone, or both): passed_run is told of runs of
+     * the page that passed unchanged with no callback needed (text, end tags, start tags passed
+     * as text), where nothing else needs them; known_run is asked, at the points where such a run
+     * may start, whether the bytes from there (`avail` of them) begin with one that decide_tag
+     * and known_kept would pass whole again on this page (a cache of its own). It returns the
+     * run's length, and those bytes pass unchanged without being read; 0: they are read.
+     */
+    size_t (*known_run)(void *ctx, const char *bytes, size_t avail);
+    void (*passed_run)(void *ctx, const char *bytes, size_t len);
 } omote_html_rewriter_callbacks_t;
 
 typedef struct st_omote_html_rewriter_options_t {

@@ -96,6 +96,9 @@ enum {
     OMOTE_HTML_ATTRS_AS_TEXT = 2, /* nothing reads this tag: it may pass as text (as_text_unless_initials) */
 };
 
+/* The shortest run passed_run is told of: a shorter one saves less than it costs to keep. */
+#define OMOTE_HTML_MIN_RUN 512
+
 typedef struct st_omote_html_options_t {
     size_t max_carry_bytes; /* bound on a held-back token (default 64 KiB when 0) */
     size_t max_attrs;       /* attributes reported per tag; more are kept in `raw` only (default 64 when 0) */
@@ -131,6 +134,21 @@ typedef struct st_omote_html_options_t {
      * starts with a byte in as_text_unless_initials); 0: its attributes are read as usual.
      */
     int (*known_as_text)(void *ctx, const char *raw, size_t len);
+    /**
+     * Optional (passed_run alone, or both), with wants_attributes, merge_text and merge_end_tags,
+     * and without decode_text: runs of the data state whose every byte joined the pending text
+     * (text, merged end tags, start tags that passed as text). Runs start at a boundary (a '<'
+     * chosen by the 16 bytes before it and the 7 after, about one in 32) or where the data state
+     * resumes after a construct that began in the chunk, and end at the next boundary or
+     * construct. passed_run is told of those of OMOTE_HTML_MIN_RUN bytes or more that every
+     * chunking of the page would give alike: not one that the chunk's end stops, nor one that a
+     * tag cut by the chunk's end may stop. At each point where a run may start, known_run is
+     * asked with the bytes from there to the chunk's end. Non-zero: that many bytes, read from
+     * the data state with the consumer's answers as they are now, would pass as text whole (its
+     * own cache of passed runs), and they join the pending text without being read.
+     */
+    size_t (*known_run)(void *ctx, const char *bytes, size_t avail);
+    void (*passed_run)(void *ctx, const char *bytes, size_t len);
     /**
      * Text that a construct's token follows in the same chunk comes with that token as
      * `text_before` instead of as a CHARACTERS token of its own: one callback fewer per text

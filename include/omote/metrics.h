@@ -116,6 +116,7 @@ typedef struct st_omote_metrics_shard_t {
     uint64_t redis_errors;
     uint64_t redis_timeouts;
     uint64_t html_rewritten;             /* HTML responses streamed through the rewriter */
+    uint64_t html_known_run_bytes;       /* HTML bytes passed unread, as runs that passed whole before (tracker cache) */
     uint64_t html_not_rewritten_encoded; /* HTML the origin encoded although omote asked for identity */
     uint64_t html_decoded;               /* HTML the origin gzip- or deflate-encoded anyway, decoded to be rewritten */
     uint64_t html_decode_errors[4];      /* decoded HTML cut off, by OMOTE_INFLATE_* error: index -err - 1 */

@@ -21,7 +21,8 @@
  * decision costs a microsecond or more in a cache-cold rule set. A configured vendor is kept as
  * the vendor, so the visitor's consent still decides. It also remembers inline script verdicts
  * (omote_tracker_judge_script_text; by page host, consent and text) and the start tags judged to
- * stay (omote_tracker_tag_known_kept; by page URL, consent and the tag's bytes), each in a bounded
+ * stay (omote_tracker_tag_known_kept; by page URL, consent and the tag's bytes) and the runs of a
+ * page passed whole (omote_tracker_run_known; likewise), each in a bounded
  * arena allocated on first use. Entries are compared in full, never by hash alone; a new epoch (a
  * reload's generation), or other rules, policy or first-party domains, forget everything, and so
  * does filling up. Not thread-safe: one per thread.
@@ -38,6 +39,8 @@ void omote_tracker_cache_stats(const omote_tracker_cache_t *cache, uint64_t *hit
 void omote_tracker_cache_script_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
 /** The same for start tags known to stay (omote_tracker_tag_known_kept): known, and asked about but not known. */
 void omote_tracker_cache_tag_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
+/** The same for runs of a page passed whole (omote_tracker_run_known). */
+void omote_tracker_cache_run_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses);
 
 /** The page being rewritten. Strings are borrowed for the page's lifetime. */
 typedef struct st_omote_tracker_page_t {
@@ -92,6 +95,29 @@ omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page
  * reading its attributes; 0 without a cache.
  */
 int omote_tracker_tag_known_kept(const omote_tracker_page_t *page, const char *raw, size_t len);
+
+/**
+ * How a response of this page (its URL and consent) uses the runs cache, asked once as it starts:
+ * a page's runs go in only from its second response since the cache was last cleared, so that pages
+ * served once in a while do not push out the runs of pages served often, and copying runs that
+ * are cleared before they are used again does not slow down a shop with many more pages than the
+ * cache holds.
+ */
+typedef enum en_omote_tracker_runs_t {
+    OMOTE_TRACKER_RUNS_NONE = 0, /* neither: leave known_run and passed_run out */
+    OMOTE_TRACKER_RUNS_KEEP,     /* passed_run only: its runs go in */
+    OMOTE_TRACKER_RUNS_USE,      /* both: its runs are in, and new ones go in */
+} omote_tracker_runs_t;
+omote_tracker_runs_t omote_tracker_page_runs(const omote_tracker_page_t *page);
+
+/**
+ * Runs of a page that the rewriter passed whole without a tag judged (text, end tags, start tags
+ * it keeps unread or known kept): omote_tracker_remember_run keeps one in page->cache, by page
+ * URL, consent and bytes, and omote_tracker_run_known gives the length of one that `bytes` (`avail`
+ * of them) begin with, or 0. The rewriter's known_run and passed_run.
+ */
+size_t omote_tracker_run_known(const omote_tracker_page_t *page, const char *bytes, size_t avail);
+void omote_tracker_remember_run(const omote_tracker_page_t *page, const char *bytes, size_t len);
 
 /**
  * Whether omote_tracker_judge_tag reads the attributes of a start tag named `name` (lowercase);

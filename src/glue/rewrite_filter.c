@@ -222,8 +222,30 @@ static int known_kept(void *ctx, const char *raw, size_t len)
     return omote_tracker_tag_known_kept(&state->page, raw, len);
 }
 
-static const omote_html_rewriter_callbacks_t callbacks = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes,
-                                                          known_kept};
+/* a run of this page that passed whole before, for this consent (the tracker cache) */
+static size_t known_run(void *ctx, const char *bytes, size_t avail)
+{
+    struct st_rewrite_state_t *state = ctx;
+    size_t n = omote_tracker_run_known(&state->page, bytes, avail);
+    if (n != 0)
+        omote_metrics_add(&state->worker->metrics.html_known_run_bytes, n);
+    return n;
+}
+
+static void passed_run(void *ctx, const char *bytes, size_t len)
+{
+    struct st_rewrite_state_t *state = ctx;
+    omote_tracker_remember_run(&state->page, bytes, len);
+}
+
+/* by omote_tracker_page_runs: a page's runs are kept from its second response, and used from its third */
+static const omote_html_rewriter_callbacks_t callbacks[] = {
+    [OMOTE_TRACKER_RUNS_NONE] = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes, known_kept},
+    [OMOTE_TRACKER_RUNS_KEEP] = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes, known_kept, NULL,
+                                 passed_run},
+    [OMOTE_TRACKER_RUNS_USE] = {decide_tag, decide_text, on_output, decide_attribute, wants_attributes, known_kept, known_run,
+                                passed_run},
+};
 
 /* trackers.rewrite_html off (or nothing to judge by) while the banner is on: only the snippet goes in */
 static omote_rewrite_verdict_t keep_tag(void *ctx, const omote_html_token_t *tag)
@@ -420,7 +442,8 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
         /* the page now differs by the visitor's consent cookie: a shared cache must not hand one visitor's copy to another */
         h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("Cookie"));
     }
-    state->rw = omote_html_rewriter_create(&opts, judges ? &callbacks : &keep_callbacks, state);
+    const omote_html_rewriter_callbacks_t *cb = judges ? &callbacks[omote_tracker_page_runs(&state->page)] : &keep_callbacks;
+    state->rw = omote_html_rewriter_create(&opts, cb, state);
 
     req->res.content_length = SIZE_MAX;
     weaken_etag(req);

@@ -684,12 +684,33 @@ static int wants_attributes(void *_rw, const char *name, size_t len)
     return wants;
 }
 
+/* Where nothing here needs to see a tag that the decider would keep. */
+static int passes_unseen(const omote_html_rewriter_t *rw)
+{
+    return !rw->removing && !rw->inspecting && !rw->noscript_open && !snippet_pending(rw);
+}
+
 /* The tokenizer's question for a tag whose attributes the decider reads: it may pass as text on
  * the decider's word, where nothing here needs to see it (as in wants_attributes). */
 static int known_as_text(void *_rw, const char *raw, size_t len)
 {
     omote_html_rewriter_t *rw = _rw;
-    return !rw->removing && !rw->inspecting && !rw->noscript_open && !snippet_pending(rw) && rw->cb.known_kept(rw->ctx, raw, len);
+    return passes_unseen(rw) && rw->cb.known_kept(rw->ctx, raw, len);
+}
+
+/* Runs of the page that passed as text whole (the tokenizer's known_run): they pass again only
+ * where known tags do, and the decider keeps the cache. */
+static size_t known_run(void *_rw, const char *bytes, size_t avail)
+{
+    omote_html_rewriter_t *rw = _rw;
+    return passes_unseen(rw) ? rw->cb.known_run(rw->ctx, bytes, avail) : 0;
+}
+
+static void passed_run(void *_rw, const char *bytes, size_t len)
+{
+    omote_html_rewriter_t *rw = _rw;
+    if (passes_unseen(rw))
+        rw->cb.passed_run(rw->ctx, bytes, len);
 }
 
 /* --- public ---------------------------------------------------------------------- */
@@ -721,6 +742,11 @@ omote_html_rewriter_t *omote_html_rewriter_create(const omote_html_rewriter_opti
         tok_opts.wants_attributes = wants_attributes;
     if (rw->cb.wants_attributes != NULL && rw->cb.known_kept != NULL)
         tok_opts.known_as_text = known_as_text;
+    if (rw->cb.wants_attributes != NULL && rw->cb.passed_run != NULL) {
+        tok_opts.passed_run = passed_run;
+        if (rw->cb.known_run != NULL)
+            tok_opts.known_run = known_run;
+    }
     tok_opts.as_text_unless_initials = rw->strip_initials; /* a tag that may hold one to strip must be read */
     tok_opts.as_text_unless_seconds = rw->strip_seconds;
     tok_opts.merge_text = 1;

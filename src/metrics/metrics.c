@@ -278,6 +278,10 @@ char *omote_metrics_render(omote_metrics_shard_t *const *shards, size_t num_shar
                    SUM(redis_timeouts));
     render_counter(&out, "omote_html_rewritten_total", "HTML responses streamed through the tracker rewriter.", "counter",
                    SUM(html_rewritten));
+    render_counter(&out, "omote_html_known_run_bytes_total",
+                   "HTML bytes passed without being read: runs of a page, for one consent, that passed whole on an earlier "
+                   "response.",
+                   "counter", SUM(html_known_run_bytes));
     render_counter(&out, "omote_html_not_rewritten_encoded_total",
                    "HTML responses passed unchanged because the origin encoded them unasked with a coding omote cannot read (br, zstd, stacked).", "counter",
                    SUM(html_not_rewritten_encoded));

@@ -201,6 +201,19 @@ struct st_cache_slot_t {
 #define SCRIPT_CACHE_ARENA (4 << 20) /* texts and hosts; a text over a quarter of it is not kept */
 #define TAG_CACHE_SLOTS 8192
 #define TAG_CACHE_ARENA (2 << 20)
+#define RUN_CACHE_SLOTS 16384
+#define RUN_CACHE_ARENA (8 << 20) /* a large page's markup outside <script> and <style> is 200 KB */
+/* A run's slot is found by its first bytes, as its length is unknown when asked: enough of them
+ * that the runs of one page seldom share them (list items do share 32), and never more than the
+ * shortest run. */
+#define RUN_KEY_BYTES 128
+_Static_assert(RUN_KEY_BYTES <= OMOTE_HTML_MIN_RUN, "a run's key lies within its bytes");
+/* Pages whose runs the cache keeps only from their second response in one fill of it
+ * (omote_tracker_page_runs), or later ones after fills that were cleared before they paid */
+#define RUN_PAGE_SLOTS 4096
+#define RUN_PAGE_WAYS 4 /* a page's entry is one of 4: a page served once in a while pushes out the least used */
+#define RUN_ADMIT_FIRST 2
+#define RUN_ADMIT_MAX 64
 
 struct st_verdict_slot_t {
     uint64_t hash; /* 0: empty */
@@ -213,9 +226,25 @@ struct st_verdict_slot_t {
 struct st_verdict_cache_t {
     struct st_verdict_slot_t *slots;
     uint32_t num_slots, num_entries;
+    uint32_t fill; /* how many times it was cleared: the entries belong to this fill */
     char *arena;
     size_t arena_size, arena_used;
     uint64_t hits, misses;
+};
+
+/* A page (URL and consent) as the run cache saw it: in which of its fills the page was last served,
+ * how many times in that fill, and in which fill its runs went in (0: none). */
+struct st_run_page_t {
+    uint64_t key;
+    uint32_t seen_in, kept_in, times_seen;
+};
+
+/* How the run cache admits pages: from the how-manyth response in one fill, and what the fill
+ * took in and gave back, in bytes. A fill that ended full having given back less than it took
+ * (pages not served again before it filled) doubles the responses needed; one that paid resets them. */
+struct st_run_admission_t {
+    uint32_t admit_after;
+    uint64_t kept_bytes, used_bytes;
 };
 
 /* The hash of the two parts that start every key of a page's lookups (the page host and base part;
@@ -239,7 +268,9 @@ struct st_omote_tracker_cache_t {
     uint32_t slot_mask, num_entries, max_entries;
     char *arena;
     size_t arena_used, arena_size;
-    struct st_verdict_cache_t scripts, tags;
+    struct st_verdict_cache_t scripts, tags, runs;
+    struct st_run_page_t *run_pages; /* RUN_PAGE_SLOTS, by page key; allocated on first use */
+    struct st_run_admission_t run_admission;
     struct st_hash_memo_t prefix;   /* URL decisions: page host, base part */
     struct st_hash_memo_t page_url; /* start tags known kept: page URL */
 };
@@ -258,6 +289,8 @@ omote_tracker_cache_t *omote_tracker_cache_create(size_t entries)
     cache->prefix.a_len = cache->page_url.a_len = SIZE_MAX; /* no memo yet */
     cache->scripts = (struct st_verdict_cache_t){.num_slots = SCRIPT_CACHE_SLOTS, .arena_size = SCRIPT_CACHE_ARENA};
     cache->tags = (struct st_verdict_cache_t){.num_slots = TAG_CACHE_SLOTS, .arena_size = TAG_CACHE_ARENA};
+    cache->runs = (struct st_verdict_cache_t){.num_slots = RUN_CACHE_SLOTS, .arena_size = RUN_CACHE_ARENA, .fill = 1};
+    cache->run_admission.admit_after = RUN_ADMIT_FIRST;
     if ((cache->slots = calloc(2 * n, sizeof(*cache->slots))) == NULL || (cache->arena = malloc(cache->arena_size)) == NULL)
         abort();
     return cache;
@@ -273,6 +306,9 @@ void omote_tracker_cache_free(omote_tracker_cache_t *cache)
     free(cache->scripts.arena);
     free(cache->tags.slots);
     free(cache->tags.arena);
+    free(cache->runs.slots);
+    free(cache->runs.arena);
+    free(cache->run_pages);
     free(cache);
 }
 
@@ -301,12 +337,20 @@ void omote_tracker_cache_tag_stats(const omote_tracker_cache_t *cache, uint64_t 
     *misses = cache->tags.misses;
 }
 
+void omote_tracker_cache_run_stats(const omote_tracker_cache_t *cache, uint64_t *hits, uint64_t *misses)
+{
+    *hits = cache->runs.hits;
+    *misses = cache->runs.misses;
+}
+
 static void verdict_cache_clear(struct st_verdict_cache_t *vc)
 {
     if (vc->slots != NULL)
         memset(vc->slots, 0, vc->num_slots * sizeof(*vc->slots));
     vc->num_entries = 0;
     vc->arena_used = 0;
+    if (++vc->fill == 0)
+        vc->fill = 1; /* 0 is no fill */
 }
 
 /* Entries belong to one generation of what a page's decisions depend on: another forgets them all. */
@@ -319,6 +363,8 @@ static void cache_follow_page(omote_tracker_cache_t *cache, const omote_tracker_
     cache_clear(cache);
     verdict_cache_clear(&cache->scripts);
     verdict_cache_clear(&cache->tags);
+    verdict_cache_clear(&cache->runs);
+    cache->run_admission = (struct st_run_admission_t){.admit_after = RUN_ADMIT_FIRST};
     cache->epoch = page->cache_epoch;
     cache->rules = page->rules;
     cache->policy = page->policy;
@@ -957,18 +1003,19 @@ static const struct st_verdict_slot_t *verdict_find(const struct st_verdict_cach
     return NULL;
 }
 
-static void verdict_remember(struct st_verdict_cache_t *vc, uint64_t h, omote_purpose_set_t granted, const char *prefix,
-                             size_t prefix_len, const char *text, size_t len, const omote_tracker_why_t *removed_why)
+/* Returns whether it went in (not if too long, or if memory is short). */
+static int verdict_remember(struct st_verdict_cache_t *vc, uint64_t h, omote_purpose_set_t granted, const char *prefix,
+                            size_t prefix_len, const char *text, size_t len, const omote_tracker_why_t *removed_why)
 {
     size_t why_size = removed_why != NULL ? sizeof(*removed_why) : 0, size = (why_size + prefix_len + len + 7) & ~(size_t)7;
     if (size > vc->arena_size / 4 || prefix_len > UINT16_MAX)
-        return;
+        return 0;
     if (vc->arena == NULL) {
         /* judged every time, as without a cache, if memory is short */
         if ((vc->slots = calloc(vc->num_slots, sizeof(*vc->slots))) == NULL || (vc->arena = malloc(vc->arena_size)) == NULL) {
             free(vc->slots);
             vc->slots = NULL;
-            return;
+            return 0;
         }
     }
     if (vc->num_entries == vc->num_slots / 2 || vc->arena_used + size > vc->arena_size)
@@ -985,6 +1032,7 @@ static void verdict_remember(struct st_verdict_cache_t *vc, uint64_t h, omote_pu
                                               granted};
     vc->arena_used += size;
     ++vc->num_entries;
+    return 1;
 }
 
 omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page_t *page, const char *text, size_t len,
@@ -1014,10 +1062,16 @@ omote_rewrite_verdict_t omote_tracker_judge_script_text(const omote_tracker_page
     return verdict;
 }
 
+/* The page URL and consent, which start the keys of known tags and runs */
+static uint64_t page_key_hash(omote_tracker_cache_t *cache, const omote_tracker_page_t *page, size_t url_len)
+{
+    return memo_hash(&cache->page_url, 0x3c6ef372fe94f82bull, page->url, url_len, "", 0) ^ page->granted;
+}
+
 static uint64_t tag_key_hash(omote_tracker_cache_t *cache, const omote_tracker_page_t *page, size_t url_len, const char *raw,
                              size_t len)
 {
-    uint64_t h = hash_bytes(memo_hash(&cache->page_url, 0x3c6ef372fe94f82bull, page->url, url_len, "", 0) ^ page->granted, raw, len);
+    uint64_t h = hash_bytes(page_key_hash(cache, page, url_len), raw, len);
     return h != 0 ? h : 1; /* 0 marks an empty slot */
 }
 
@@ -1035,6 +1089,106 @@ int omote_tracker_tag_known_kept(const omote_tracker_page_t *page, const char *r
     }
     ++cache->tags.hits;
     return 1;
+}
+
+/* A run is keyed by its page URL, the consent and its first RUN_KEY_BYTES bytes: runs that start
+ * alike on a page share the hash, and each is compared in full. */
+static uint64_t run_key_hash(omote_tracker_cache_t *cache, const omote_tracker_page_t *page, size_t url_len, const char *bytes)
+{
+    uint64_t h = hash_bytes(page_key_hash(cache, page, url_len) ^ 0xa54ff53a5f1d36f1ull, bytes, RUN_KEY_BYTES);
+    return h != 0 ? h : 1; /* 0 marks an empty slot */
+}
+
+/* What a page's entry is worth keeping: most if its runs are in the cache, else how often it was
+ * served since the cache last filled. */
+static uint32_t run_page_worth(const struct st_run_page_t *seen, uint32_t fill)
+{
+    if (seen->kept_in == fill)
+        return UINT32_MAX;
+    return seen->seen_in == fill ? seen->times_seen : 0;
+}
+
+omote_tracker_runs_t omote_tracker_page_runs(const omote_tracker_page_t *page)
+{
+    omote_tracker_cache_t *cache = page->cache;
+    if (cache == NULL)
+        return OMOTE_TRACKER_RUNS_NONE;
+    cache_follow_page(cache, page);
+    if (cache->run_pages == NULL && (cache->run_pages = calloc(RUN_PAGE_SLOTS, sizeof(*cache->run_pages))) == NULL)
+        return OMOTE_TRACKER_RUNS_NONE;
+    uint64_t key = page_key_hash(cache, page, strlen(page->url));
+    struct st_run_page_t *set = cache->run_pages + (key & (RUN_PAGE_SLOTS - RUN_PAGE_WAYS)), *seen = NULL;
+    uint32_t fill = cache->runs.fill;
+    for (int i = 0; i != RUN_PAGE_WAYS && seen == NULL; ++i)
+        if (set[i].key == key)
+            seen = set + i; /* two pages with one key share it: at most a few lookups in vain, as every run is compared in full */
+    if (seen == NULL) {
+        seen = set;
+        for (int i = 1; i != RUN_PAGE_WAYS; ++i)
+            if (run_page_worth(set + i, fill) < run_page_worth(seen, fill))
+                seen = set + i;
+        *seen = (struct st_run_page_t){.key = key};
+    }
+    if (seen->kept_in == fill)
+        return OMOTE_TRACKER_RUNS_USE;
+    if (seen->seen_in != fill) {
+        seen->seen_in = fill;
+        seen->times_seen = 0;
+    }
+    if (++seen->times_seen < cache->run_admission.admit_after)
+        return OMOTE_TRACKER_RUNS_NONE;
+    seen->kept_in = fill;
+    return OMOTE_TRACKER_RUNS_KEEP;
+}
+
+size_t omote_tracker_run_known(const omote_tracker_page_t *page, const char *bytes, size_t avail)
+{
+    omote_tracker_cache_t *cache = page->cache;
+    if (cache == NULL || avail < OMOTE_HTML_MIN_RUN) /* no run kept is shorter */
+        return 0;
+    cache_follow_page(cache, page);
+    const struct st_verdict_cache_t *vc = &cache->runs;
+    if (vc->slots == NULL)
+        return 0;
+    size_t url_len = strlen(page->url);
+    uint64_t h = run_key_hash(cache, page, url_len, bytes);
+    for (uint32_t i = (uint32_t)h & (vc->num_slots - 1); vc->slots[i].hash != 0; i = (i + 1) & (vc->num_slots - 1)) {
+        const struct st_verdict_slot_t *e = vc->slots + i;
+        const char *key = vc->arena + e->offset;
+        if (e->hash == h && e->text_len <= avail && e->prefix_len == url_len && e->granted == page->granted &&
+            memcmp(key, page->url, url_len) == 0 && memcmp(key + url_len, bytes, e->text_len) == 0) {
+            ++cache->runs.hits;
+            cache->run_admission.used_bytes += e->text_len;
+            return e->text_len;
+        }
+    }
+    ++cache->runs.misses;
+    return 0;
+}
+
+void omote_tracker_remember_run(const omote_tracker_page_t *page, const char *bytes, size_t len)
+{
+    omote_tracker_cache_t *cache = page->cache;
+    if (cache == NULL || len < OMOTE_HTML_MIN_RUN || len > UINT32_MAX)
+        return;
+    cache_follow_page(cache, page);
+    size_t url_len = strlen(page->url);
+    uint64_t h = run_key_hash(cache, page, url_len, bytes);
+    if (verdict_find(&cache->runs, h, page->granted, page->url, url_len, bytes, len) != NULL)
+        return;
+    uint32_t fill = cache->runs.fill;
+    if (!verdict_remember(&cache->runs, h, page->granted, page->url, url_len, bytes, len, NULL))
+        return;
+    struct st_run_admission_t *adm = &cache->run_admission;
+    if (cache->runs.fill != fill) {
+        /* the cache was full: judge the fill that ended (this run went into the next) */
+        if (adm->used_bytes < adm->kept_bytes)
+            adm->admit_after = adm->admit_after * 2 <= RUN_ADMIT_MAX ? adm->admit_after * 2 : RUN_ADMIT_MAX;
+        else
+            adm->admit_after = RUN_ADMIT_FIRST;
+        adm->kept_bytes = adm->used_bytes = 0;
+    }
+    adm->kept_bytes += len;
 }
 
 omote_rewrite_verdict_t omote_tracker_judge_tag(const omote_tracker_page_t *page, const omote_html_token_t *tag,

@@ -4,8 +4,9 @@
  * elements by a hash of their tag name and inline text by a hash of that text. Invariants: one
  * chunk, two chunks and small chunks give identical output and stats, and so does the lean path
  * (attributes skipped for some tag names, which a name-only decider cannot notice, and tags it
- * keeps passing as text, by name or by their bytes); without a snippet the output is a subsequence of the input (the
- * rewriter emits no byte it did not receive).
+ * keeps passing as text, by name or by their bytes, or in runs of bytes that passed before);
+ * without a snippet the output is a subsequence of the input (the rewriter emits no byte it did
+ * not receive).
  */
 #include "fuzz.h"
 #include <stdint.h>
@@ -90,7 +91,41 @@ static int known_kept(void *ctx, const char *raw, size_t len)
     return hash(name, n) % 5 >= 2; /* what decide_tag answers KEEP to */
 }
 
-/* Rewrites `doc` in chunks of `chunk` bytes (the first one `first` bytes long); returns the output. */
+/* The lean path's runs passed whole (known_run, passed_run), remembered for one input: a run
+ * told of in one rewrite may be known in the next, where its bytes must pass as they did. */
+#define MAX_RUNS 64
+static struct {
+    char *bytes[MAX_RUNS];
+    size_t len[MAX_RUNS], count;
+} runs;
+
+static size_t known_run(void *ctx, const char *bytes, size_t avail)
+{
+    for (size_t i = 0; i != runs.count; ++i)
+        if (runs.len[i] <= avail && memcmp(runs.bytes[i], bytes, runs.len[i]) == 0)
+            return runs.len[i];
+    return 0;
+}
+
+static void passed_run(void *ctx, const char *bytes, size_t len)
+{
+    must(len >= OMOTE_HTML_MIN_RUN);
+    if (runs.count == MAX_RUNS)
+        return;
+    runs.bytes[runs.count] = malloc(len);
+    memcpy(runs.bytes[runs.count], bytes, len);
+    runs.len[runs.count++] = len;
+}
+
+static void forget_runs(void)
+{
+    for (size_t i = 0; i != runs.count; ++i)
+        free(runs.bytes[i]);
+    runs.count = 0;
+}
+
+/* Rewrites `doc` in chunks of `chunk` bytes (the first one `first` bytes long); returns the output. is_lean:
+ * 0 the full callbacks, 1 the lean ones, 2 the lean ones with runs, 3 the lean ones that keep runs and ask for none. */
 static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chunk, int with_snippet, omote_html_rewriter_stats_t *stats,
                            int is_lean)
 {
@@ -98,7 +133,13 @@ static struct st_out_t run(const char *doc, size_t len, size_t first, size_t chu
     static const omote_html_rewriter_callbacks_t lean = {
         .decide_tag = decide_tag, .decide_text = decide_text, .write = write_out, .wants_attributes = wants_attributes,
         .known_kept = known_kept};
-    const omote_html_rewriter_callbacks_t *cb = is_lean ? &lean : &full;
+    static const omote_html_rewriter_callbacks_t lean_runs = {
+        .decide_tag = decide_tag, .decide_text = decide_text, .write = write_out, .wants_attributes = wants_attributes,
+        .known_kept = known_kept, .known_run = known_run, .passed_run = passed_run};
+    static const omote_html_rewriter_callbacks_t lean_keep_runs = {
+        .decide_tag = decide_tag, .decide_text = decide_text, .write = write_out, .wants_attributes = wants_attributes,
+        .known_kept = known_kept, .passed_run = passed_run};
+    const omote_html_rewriter_callbacks_t *by_mode[] = {&full, &lean, &lean_runs, &lean_keep_runs}, *cb = by_mode[is_lean];
     /* small bounds so that short inputs reach the oversized-tag and truncated-inspection paths */
     omote_html_rewriter_options_t opt = {.max_carry_bytes = 96, .max_inspect_bytes = 64};
     if (with_snippet & 1) {
@@ -168,6 +209,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     same(&whole, &s_whole, &halves, &s_split);
     same(&whole, &s_whole, &small, &s_small);
     same(&whole, &s_whole, &lean, &s_lean);
+    /* runs: told of whole (passed_run alone) and without the snippets, as for a visitor who
+     * decided (the banner not inserted), then known in halves (and told of again), then known whole */
+    omote_html_rewriter_stats_t s_told;
+    free(run(doc, len, len, len + 1, 0, &s_told, 3).bytes);
+    for (int round = 1; round != 3; ++round) {
+        struct st_out_t known = run(doc, len, round == 1 ? split : len, len + 1, with_snippet, &s_lean, 2);
+        same(&whole, &s_whole, &known, &s_lean);
+        free(known.bytes);
+    }
+    forget_runs();
     size_t inserted = (s_whole.snippet_inserted ? sizeof(SNIPPET) - 1 : 0) + (s_whole.body_snippet_inserted ? sizeof(BODY_SNIPPET) - 1 : 0);
     must(!s_whole.snippet_inserted || (with_snippet & 1));
     must(!s_whole.body_snippet_inserted || (with_snippet & 2));

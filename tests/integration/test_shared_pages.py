@@ -436,6 +436,21 @@ class SharedPagesTest(unittest.TestCase):
             with open(os.path.join(PAGES_DIR, name + ".html"), "rb") as f:
                 self.assertEqual(self.direct[name], f.read(), name)
 
+    def test_served_again_byte_for_byte(self):
+        # from a page's third response on one thread, runs that passed whole before pass unread
+        # (the tracker cache): every later response must be the first one's bytes
+        before = self.stack.omote.metrics().get("omote_html_known_run_bytes_total", 0)
+        differ = []
+        for _ in range(4):
+            for name in self.pages:
+                body = fetch(self.stack.omote.http_port, "/%s.html" % urllib.parse.quote(name))
+                if body != self.through[name]:
+                    differ.append("%s: %d bytes, first response %d" % (name, len(body), len(self.through[name])))
+        known = self.stack.omote.metrics().get("omote_html_known_run_bytes_total", 0) - before
+        H.log("served every page 4 more times: %d bytes passed as known runs" % known)
+        self.assertEqual(differ, [], "\n".join(differ))
+        self.assertGreater(known, 0, "no run was passed as known: the run cache was not used")
+
     def test_output_is_input_minus_ranges_starting_with_lt(self):
         failures = []
         print("\n%-30s %9s %9s %8s %6s" % ("page", "in", "out", "removed", "cuts"))

@@ -192,6 +192,58 @@ static void forget_kept_tags(void)
     kept_tags.count = 0;
 }
 
+/* known_run and passed_run, backed by the runs passed before: keyed by their first 32 bytes,
+ * compared in full; as for kept_tags, runs passed with keep_all are not remembered */
+#define RUN_SLOTS 4096
+static struct {
+    char *bytes[RUN_SLOTS];
+    size_t len[RUN_SLOTS], count, known;
+} passed_runs;
+
+static size_t run_first_slot(const char *bytes)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i != 32; ++i)
+        h = (h ^ (unsigned char)bytes[i]) * 16777619u;
+    return h & (RUN_SLOTS - 1);
+}
+
+static size_t known_run(void *ctx, const char *bytes, size_t avail)
+{
+    if (avail < 32)
+        return 0;
+    for (size_t i = run_first_slot(bytes); passed_runs.bytes[i] != NULL; i = (i + 1) & (RUN_SLOTS - 1)) {
+        if (passed_runs.len[i] <= avail && memcmp(passed_runs.bytes[i], bytes, passed_runs.len[i]) == 0) {
+            ++passed_runs.known;
+            return passed_runs.len[i];
+        }
+    }
+    return 0;
+}
+
+static void passed_run(void *ctx, const char *bytes, size_t len)
+{
+    if (len < 32 || ((struct out_t *)ctx)->keep_all || passed_runs.count >= RUN_SLOTS / 2)
+        return;
+    size_t i = run_first_slot(bytes);
+    for (; passed_runs.bytes[i] != NULL; i = (i + 1) & (RUN_SLOTS - 1))
+        if (passed_runs.len[i] == len && memcmp(passed_runs.bytes[i], bytes, len) == 0)
+            return;
+    passed_runs.bytes[i] = malloc(len);
+    memcpy(passed_runs.bytes[i], bytes, len);
+    passed_runs.len[i] = len;
+    ++passed_runs.count;
+}
+
+static void forget_passed_runs(void)
+{
+    for (size_t i = 0; i != RUN_SLOTS; ++i) {
+        free(passed_runs.bytes[i]);
+        passed_runs.bytes[i] = NULL;
+    }
+    passed_runs.count = 0;
+}
+
 /* checks the expected output whole, at every split point and byte by byte, with the given
  * callbacks, then again with the lean pre-filter (attributes read only for lean_wants' tags) */
 static void check_cb(const char *name, const char *in, const char *expected, const omote_html_rewriter_options_t *o,
@@ -472,6 +524,121 @@ static void test_oversized(void)
     free(out);
 }
 
+/* A shop's list of `n` items: the markup repeats, the text differs. */
+static void card_list(char *out, size_t size, int n)
+{
+    out[0] = '\0';
+    for (int i = 0; i != n; ++i)
+        snprintf(out + strlen(out), size - strlen(out),
+                 "<div class=\"card card--%d\" data-id=%d><span class=title>item %d, %d in stock, from %d.%02d EUR</span></div>"
+                 "<img src=/i%d.png alt=\"item %d\">\n",
+                 i, i, i, (i * 7) % 13, 10 + (i * 37) % 90, (i * 53) % 100, i, i);
+}
+
+static omote_html_rewriter_callbacks_t runs_callbacks(void)
+{
+    omote_html_rewriter_callbacks_t cbs = callbacks;
+    cbs.decide_tag = decide_tag_remembering;
+    cbs.wants_attributes = lean_as_text;
+    cbs.known_kept = known_kept;
+    cbs.known_run = known_run;
+    cbs.passed_run = passed_run;
+    return cbs;
+}
+
+/* A run of a page passed whole is not read again where it recurs byte for byte, as the tags in it
+ * would pass; not inside a <noscript>, whose content decides whether it stays, and not where the
+ * bytes differ after the first ones. */
+static void test_passed_runs(void)
+{
+    omote_html_rewriter_callbacks_t cbs = runs_callbacks();
+    omote_html_rewriter_options_t opts = {0};
+    char run[16384], doc[32768], expected[32768];
+    card_list(run, sizeof(run), 60);
+    forget_kept_tags();
+    forget_passed_runs();
+    snprintf(doc, sizeof(doc), "<body><p>x</p>%s<p>y</p>", run);
+    /* the first round reads the <img> tags, which keeps runs short; the second passes them known
+     * and remembers the runs, with passed_run alone (as for a page's second response); the third
+     * passes those */
+    size_t known_before = passed_runs.known;
+    for (int round = 0; round != 3; ++round) {
+        cbs.known_run = round == 2 ? known_run : NULL;
+        char *out = rewrite_cb(doc, strlen(doc), 0, &opts, &cbs, 0, NULL);
+        is_str(out, doc, "passed runs: the page passes whole (round %d)", round);
+        free(out);
+        if (round == 1)
+            ok(passed_runs.count > 0 && passed_runs.known == known_before,
+               "passed runs: with passed_run alone, remembered (%zu), none asked for", passed_runs.count);
+    }
+    ok(passed_runs.known > known_before, "passed runs: known the next time (%zu)", passed_runs.known - known_before);
+    /* the same first bytes everywhere, a tracker past them */
+    static const char img20[] = "<img src=/i20.png alt=\"item 20\">";
+    const char *cut = strstr(run, img20);
+    snprintf(doc, sizeof(doc), "<body><p>x</p>%.*s<img src=//tracker.example/t.gif>%s<p>y</p>", (int)(cut - run), run, cut + strlen(img20));
+    snprintf(expected, sizeof(expected), "<body><p>x</p>%.*s%s<p>y</p>", (int)(cut - run), run, cut + strlen(img20));
+    char *out = rewrite_cb(doc, strlen(doc), 0, &opts, &cbs, 0, NULL);
+    is_str(out, expected, "passed runs: a tracker inside a run known by its first bytes is removed");
+    free(out);
+    /* inside a <noscript> that holds a tracker pixel: the run's tags keep it */
+    snprintf(doc, sizeof(doc), "<body><p>x</p><noscript>%s<img src=//tracker.example/t.gif></noscript>", run);
+    snprintf(expected, sizeof(expected), "<body><p>x</p><noscript>%s</noscript>", run);
+    size_t known = passed_runs.known;
+    out = rewrite_cb(doc, strlen(doc), 0, &opts, &cbs, 0, NULL);
+    is_str(out, expected, "passed runs: inside a <noscript>, its content is read and keeps it");
+    is_int(passed_runs.known - known, 0, "passed runs: none known inside a <noscript>");
+    free(out);
+    /* while a snippet waits for its place, every tag is looked at: a run known from a page without
+     * one does not pass over the <body> it goes after */
+    forget_passed_runs();
+    snprintf(doc, sizeof(doc), "<!DOCTYPE html><body>\n%s", run);
+    for (int round = 0; round != 3; ++round)
+        free(rewrite_cb(doc, strlen(doc), 0, &opts, &cbs, 0, NULL));
+    omote_html_rewriter_options_t snippet_opts = {0};
+    snippet_opts.body_snippet = "<b>S</b>";
+    snippet_opts.body_snippet_len = 8;
+    snprintf(expected, sizeof(expected), "<!DOCTYPE html><body><b>S</b>\n%s", run);
+    out = rewrite_cb(doc, strlen(doc), 0, &snippet_opts, &cbs, 0, NULL);
+    is_str(out, expected, "passed runs: not while a snippet waits for its place");
+    free(out);
+    forget_passed_runs();
+    forget_kept_tags();
+}
+
+/* The runs told of are the same whatever the chunking: each run told of when the page comes in
+ * pieces is one told of when it comes whole (else a cache fills with runs that differ only in
+ * where the network cut the page). */
+static void test_runs_whatever_the_chunking(void)
+{
+    omote_html_rewriter_callbacks_t cbs = runs_callbacks();
+    cbs.known_run = NULL; /* told of all, none skipped */
+    omote_html_rewriter_options_t opts = {0};
+    static char list[65536], doc[2 * 65536];
+    card_list(list, sizeof(list), 300);
+    snprintf(doc, sizeof(doc), "<!DOCTYPE html><body><p>x</p>%s<script>var a = 1;</script><!-- c -->%s<p>y</p>", list, list + 9000);
+    forget_kept_tags();
+    forget_passed_runs();
+    for (int round = 0; round != 2; ++round) /* the second with the <img> tags known */
+        free(rewrite_cb(doc, strlen(doc), 0, &opts, &cbs, 0, NULL));
+    size_t whole = passed_runs.count;
+    ok(whole >= 10, "runs: the page whole tells of %zu runs", whole);
+    static const size_t pieces[] = {1, 7, 100, 509, 1000, 1500, 4096, 16384};
+    for (size_t i = 0; i != sizeof(pieces) / sizeof(pieces[0]); ++i) {
+        char *out = rewrite_cb(doc, strlen(doc), pieces[i], &opts, &cbs, 0, NULL);
+        is_str(out, doc, "runs: the page passes whole in pieces of %zu", pieces[i]);
+        free(out);
+        is_int(passed_runs.count, whole, "runs: in pieces of %zu bytes, none told of that whole it is not", pieces[i]);
+    }
+    unsigned seed = 12345;
+    for (int k = 0; k != 20; ++k) {
+        seed = seed * 1103515245 + 12345;
+        free(rewrite_cb(doc, strlen(doc), 1 + (seed >> 8) % 3000, &opts, &cbs, 0, NULL));
+    }
+    is_int(passed_runs.count, whole, "runs: nor in 20 seeded piece sizes");
+    forget_passed_runs();
+    forget_kept_tags();
+}
+
 /* a tag known kept is not decided again where it passes; inside a <noscript>, with an attribute
  * to strip, or when it switches the text state, it is */
 static void test_known_kept(void)
@@ -573,8 +740,8 @@ static void test_real_pages(void)
     omote_html_rewriter_options_t strip_opts = {0};
     strip_opts.strip_attributes = ping;
     strip_opts.num_strip_attributes = 1;
-    int strip_stable = 1, lean_same = 1, known_same = 1;
-    size_t known_before = kept_tags.known;
+    int strip_stable = 1, lean_same = 1, known_same = 1, runs_same = 1;
+    size_t known_before = kept_tags.known, runs_before = passed_runs.known;
     omote_html_rewriter_callbacks_t lean = callbacks;
     lean.wants_attributes = lean_wants;
     for (size_t i = 0; i != n; ++i) {
@@ -600,6 +767,16 @@ static void test_real_pages(void)
                 if (!same_in_random_pieces(pages[i], lens[i], &strip_opts, &known, keep_all, full, &seed)) {
                     printf("# page %zu differs with known tags (keep_all %d, round %d)\n", i, keep_all, round);
                     known_same = 0;
+                }
+            }
+            /* runs passed whole pass unread too: the first round remembers them, the second uses them */
+            omote_html_rewriter_callbacks_t runs = known;
+            runs.known_run = known_run;
+            runs.passed_run = passed_run;
+            for (int round = 0; round != 2 && !keep_all; ++round) {
+                if (!same_in_random_pieces(pages[i], lens[i], &strip_opts, &runs, keep_all, full, &seed)) {
+                    printf("# page %zu differs with passed runs (round %d)\n", i, round);
+                    runs_same = 0;
                 }
             }
             free(full);
@@ -638,7 +815,10 @@ static void test_real_pages(void)
     ok(lean_same, "with the wants_attributes pre-filter, tags passing as text or not: same output as reading every tag, in random pieces");
     ok(known_same && kept_tags.known > known_before,
        "with tags known kept passing unread (%zu times): same output, in random pieces", kept_tags.known - known_before);
+    ok(runs_same && passed_runs.known > runs_before,
+       "with runs passed whole passing unread (%zu times): same output, in random pieces", passed_runs.known - runs_before);
     forget_kept_tags();
+    forget_passed_runs();
     ok(stable, "same output for seeded random splits of every page");
     printf("# %zu pages, %zu bytes, %zu elements removed by the test decider\n", n, total, removed);
     ok(removed > 0, "the test decider removed trackers from the real pages");
@@ -655,6 +835,8 @@ int main(void)
     test_strip_attributes();
     test_decide_attribute();
     test_known_kept();
+    test_passed_runs();
+    test_runs_whatever_the_chunking();
     test_real_pages();
     return done_testing();
 }

@@ -498,6 +498,115 @@ static void test_known_tags(const omote_rules_t *rules)
     omote_tracker_cache_free(cache);
 }
 
+/* runs passed whole are known by their page URL, consent and bytes, as a prefix of what is there, in one generation */
+static void test_passed_runs(const omote_rules_t *rules)
+{
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
+    omote_tracker_page_t page = {rules, "https://shop.example/p/1", "shop.example", NULL, 0, NULL, 0, cache, 5};
+    char run[600], more[700], other[600];
+    for (size_t i = 0; i != sizeof(run); ++i)
+        run[i] = "<li><a href=/x>item</a></li>\n"[i % 29];
+    memcpy(more, run, sizeof(run));
+    memcpy(more + sizeof(run), "<img src=/y.png>", 16);
+    memcpy(other, run, sizeof(run));
+    other[300] = 'X';
+    uint64_t hits, misses;
+    is_int(omote_tracker_run_known(&page, more, sizeof(more)), 0, "a run not passed yet is not known");
+    omote_tracker_remember_run(&page, run, sizeof(run));
+    omote_tracker_remember_run(&page, run, sizeof(run));
+    is_int(omote_tracker_run_known(&page, more, sizeof(more)), sizeof(run), "then known, at the start of the bytes there");
+    is_int(omote_tracker_run_known(&page, run, sizeof(run)), sizeof(run), "with exactly its bytes there");
+    is_int(omote_tracker_run_known(&page, run, sizeof(run) - 1), 0, "not with fewer");
+    is_int(omote_tracker_run_known(&page, other, sizeof(other)), 0, "nor with other bytes past the first ones");
+    is_int(omote_tracker_run_known(&page, run, OMOTE_HTML_MIN_RUN - 1), 0, "nor with fewer bytes than the shortest run");
+    page.url = "https://shop.example/p/2";
+    is_int(omote_tracker_run_known(&page, run, sizeof(run)), 0, "another page URL does not know it");
+    page.url = "https://shop.example/p/1";
+    page.granted = 2;
+    is_int(omote_tracker_run_known(&page, run, sizeof(run)), 0, "nor another consent");
+    page.granted = 0;
+    page.cache_epoch = 6;
+    is_int(omote_tracker_run_known(&page, run, sizeof(run)), 0, "a new epoch forgets");
+    omote_tracker_cache_run_stats(cache, &hits, &misses);
+    ok(hits == 2 && misses == 5, "known twice, asked 5 times in vain (%llu, %llu)", (unsigned long long)hits, (unsigned long long)misses);
+    omote_tracker_remember_run(&page, run, OMOTE_HTML_MIN_RUN - 1);
+    is_int(omote_tracker_run_known(&page, run, sizeof(run)), 0, "a run shorter than OMOTE_HTML_MIN_RUN is not kept");
+    page.cache = NULL;
+    omote_tracker_remember_run(&page, run, sizeof(run));
+    is_int(omote_tracker_run_known(&page, run, sizeof(run)), 0, "without a cache, nothing is known");
+    omote_tracker_cache_free(cache);
+}
+
+/* Remembers distinct 64 KiB runs of `page` until `watched` (a run of `watch_page`, asked for after
+ * each: 600 bytes given back against 64 KiB taken in) is forgotten, the cache having filled; each
+ * is asked for `uses` times. Returns how many went in, 0 if it never filled. */
+static int fill_runs(omote_tracker_page_t *page, int uses, const omote_tracker_page_t *watch_page, const char *watched, size_t len)
+{
+    static char big[64 << 10];
+    for (int i = 1; i != 1000; ++i) {
+        memset(big, 'a' + i % 26, sizeof(big));
+        memcpy(big, &i, sizeof(i));
+        omote_tracker_remember_run(page, big, sizeof(big));
+        for (int u = 0; u != uses; ++u)
+            omote_tracker_run_known(page, big, sizeof(big));
+        if (omote_tracker_run_known(watch_page, watched, len) == 0)
+            return i;
+    }
+    return 0;
+}
+
+/* a page's runs go in from its second response since the cache last filled, and are used from the
+ * next; after a fill that gave back less than it took, from the fourth; after one that paid, again
+ * from the second */
+static void test_run_admission(const omote_rules_t *rules)
+{
+    omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
+    omote_tracker_page_t page = {rules, "https://shop.example/p/1", "shop.example", NULL, 0, NULL, 0, cache, 5};
+    omote_tracker_page_t once = page, often = page;
+    once.url = "https://shop.example/search?q=once";
+    often.url = "https://shop.example/";
+    char run[600];
+    memset(run, 'r', sizeof(run));
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "a page's first response keeps no runs");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_KEEP, "its second keeps them");
+    omote_tracker_remember_run(&page, run, sizeof(run));
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_USE, "its third uses them");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_USE, "and so on");
+    page.granted = 2;
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "another consent is another page");
+    page.granted = 0;
+
+    ok(fill_runs(&once, 0, &page, run, sizeof(run)) > 0, "runs of a page not served again fill the cache");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "then the page's runs are gone: first response of this fill");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "as that fill did not pay, not from the second");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "nor the third");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_KEEP, "but from the fourth");
+    omote_tracker_remember_run(&page, run, sizeof(run));
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_USE, "and used from the fifth");
+
+    ok(fill_runs(&often, 2, &page, run, sizeof(run)) > 0, "runs each asked for twice fill it again");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "that fill paid: first response");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_KEEP, "kept from the second again");
+
+    ok(fill_runs(&once, 0, &page, run, sizeof(run)) > 0, "runs of a page not served again fill it");
+    page.cache_epoch = 6;
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "a new epoch starts afresh");
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_KEEP, "kept from the second response");
+    /* pages served once each, far more than the table of pages holds, do not push out one whose runs are in */
+    omote_tracker_remember_run(&page, run, sizeof(run));
+    char url[64];
+    for (int i = 0; i != 20000; ++i) {
+        snprintf(url, sizeof(url), "https://shop.example/search?q=%d", i);
+        once.url = url;
+        once.cache_epoch = 6;
+        omote_tracker_page_runs(&once);
+    }
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_USE, "20,000 pages served once leave a page whose runs are in");
+    page.cache = NULL;
+    is_int(omote_tracker_page_runs(&page), OMOTE_TRACKER_RUNS_NONE, "without a cache, none");
+    omote_tracker_cache_free(cache);
+}
+
 int main(void)
 {
     omote_rules_t *rules = omote_rules_create();
@@ -515,6 +624,8 @@ int main(void)
     test_cache_eviction(rules);
     test_script_cache(rules);
     test_known_tags(rules);
+    test_passed_runs(rules);
+    test_run_admission(rules);
     omote_tracker_cache_t *cache = omote_tracker_cache_create(0);
     omote_tracker_page_t cached = page;
     cached.cache = cache;
