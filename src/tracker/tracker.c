@@ -987,20 +987,28 @@ static uint64_t script_key_hash(const omote_tracker_page_t *page, size_t host_le
     return h != 0 ? h : 1; /* 0 marks an empty slot */
 }
 
-/* The remembered slot for this key, or NULL. */
-static const struct st_verdict_slot_t *verdict_find(const struct st_verdict_cache_t *vc, uint64_t h, omote_purpose_set_t granted,
-                                                    const char *prefix, size_t prefix_len, const char *text, size_t len)
+/* The remembered slot for this key, or NULL; with `starts_text`, a slot whose text is the start of
+ * the `len` bytes at `text` (a run, whose length is not known when asked) matches too. */
+static const struct st_verdict_slot_t *verdict_lookup(const struct st_verdict_cache_t *vc, uint64_t h, omote_purpose_set_t granted,
+                                                      const char *prefix, size_t prefix_len, const char *text, size_t len,
+                                                      int starts_text)
 {
     if (vc->slots == NULL)
         return NULL;
     for (uint32_t i = (uint32_t)h & (vc->num_slots - 1); vc->slots[i].hash != 0; i = (i + 1) & (vc->num_slots - 1)) {
         const struct st_verdict_slot_t *e = vc->slots + i;
         const char *key = vc->arena + e->offset + (e->is_removed ? sizeof(omote_tracker_why_t) : 0);
-        if (e->hash == h && e->text_len == len && e->prefix_len == prefix_len && e->granted == granted &&
-            memcmp(key, prefix, prefix_len) == 0 && memcmp(key + prefix_len, text, len) == 0)
+        if (e->hash == h && (e->text_len == len || (starts_text && e->text_len < len)) && e->prefix_len == prefix_len &&
+            e->granted == granted && memcmp(key, prefix, prefix_len) == 0 && memcmp(key + prefix_len, text, e->text_len) == 0)
             return e;
     }
     return NULL;
+}
+
+static const struct st_verdict_slot_t *verdict_find(const struct st_verdict_cache_t *vc, uint64_t h, omote_purpose_set_t granted,
+                                                    const char *prefix, size_t prefix_len, const char *text, size_t len)
+{
+    return verdict_lookup(vc, h, granted, prefix, prefix_len, text, len, 0);
 }
 
 /* Returns whether it went in (not if too long, or if memory is short). */
@@ -1147,23 +1155,18 @@ size_t omote_tracker_run_known(const omote_tracker_page_t *page, const char *byt
     if (cache == NULL || avail < OMOTE_HTML_MIN_RUN) /* no run kept is shorter */
         return 0;
     cache_follow_page(cache, page);
-    const struct st_verdict_cache_t *vc = &cache->runs;
-    if (vc->slots == NULL)
+    if (cache->runs.slots == NULL)
         return 0;
     size_t url_len = strlen(page->url);
-    uint64_t h = run_key_hash(cache, page, url_len, bytes);
-    for (uint32_t i = (uint32_t)h & (vc->num_slots - 1); vc->slots[i].hash != 0; i = (i + 1) & (vc->num_slots - 1)) {
-        const struct st_verdict_slot_t *e = vc->slots + i;
-        const char *key = vc->arena + e->offset;
-        if (e->hash == h && e->text_len <= avail && e->prefix_len == url_len && e->granted == page->granted &&
-            memcmp(key, page->url, url_len) == 0 && memcmp(key + url_len, bytes, e->text_len) == 0) {
-            ++cache->runs.hits;
-            cache->run_admission.used_bytes += e->text_len;
-            return e->text_len;
-        }
+    const struct st_verdict_slot_t *e =
+        verdict_lookup(&cache->runs, run_key_hash(cache, page, url_len, bytes), page->granted, page->url, url_len, bytes, avail, 1);
+    if (e == NULL) {
+        ++cache->runs.misses;
+        return 0;
     }
-    ++cache->runs.misses;
-    return 0;
+    ++cache->runs.hits;
+    cache->run_admission.used_bytes += e->text_len;
+    return e->text_len;
 }
 
 void omote_tracker_remember_run(const omote_tracker_page_t *page, const char *bytes, size_t len)
